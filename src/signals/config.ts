@@ -1,0 +1,88 @@
+/**
+ * Process-wide settings: where failures are reported. Kept apart from `Signal` so the TypeORM
+ * bridge (commit-phase failures) reports through the same place.
+ */
+
+/** What the library knows about a failure; it holds names only, never payload values. */
+export interface FailureReport {
+  /** The signal's name. */
+  signal: string;
+  /** The receiver's function name, or '<anonymous>'. */
+  receiver: string;
+  /** The sender's class name or entity name. */
+  sender: string;
+  /** Where it happened: 'sendRobust', or the transaction phase of a deferred receiver. */
+  context: string;
+  /** The error itself, for a logger that chooses to show it. The default logger prints only its name. */
+  error: Error;
+}
+
+export interface SignalsLogger {
+  error(message: string, report: FailureReport): void;
+}
+
+export interface SignalsConfig {
+  /** Receives failures that do not reject the caller (sendRobust, commit/rollback receivers). */
+  logger: SignalsLogger;
+  /** Called for every failure that does not reject the caller, after the logger. */
+  onReceiverError?: (report: FailureReport) => void;
+}
+
+const defaultLogger: SignalsLogger = {
+  error(message) {
+    console.error(message);
+  },
+};
+
+const config: SignalsConfig = { logger: defaultLogger };
+
+const configKeys = new Set(['logger', 'onReceiverError']);
+
+/**
+ * Changes the process-wide settings; keys left out keep their value, `logger: null` restores
+ * console.error. Unknown keys are a TypeError, so a typo cannot silently drop error reports.
+ */
+export function configureSignals(options: {
+  logger?: SignalsLogger | null;
+  onReceiverError?: ((report: FailureReport) => void) | null;
+}): void {
+  for (const key of Object.keys(options)) {
+    if (!configKeys.has(key)) {
+      throw new TypeError(`configureSignals: unknown option "${key}" (known: ${[...configKeys].join(', ')})`);
+    }
+  }
+  if ('logger' in options) {
+    const logger = options.logger;
+    if (logger !== null && (typeof logger !== 'object' || typeof logger?.error !== 'function')) {
+      throw new TypeError('configureSignals: "logger" must be an object with an error(message, report) method, or null');
+    }
+    config.logger = logger ?? defaultLogger;
+  }
+  if ('onReceiverError' in options) {
+    const cb = options.onReceiverError;
+    if (cb !== null && cb !== undefined && typeof cb !== 'function') {
+      throw new TypeError('configureSignals: "onReceiverError" must be a function or null');
+    }
+    config.onReceiverError = cb ?? undefined;
+  }
+}
+
+/**
+ * Reports a receiver failure that must not reject its caller. A logger or callback that throws
+ * is itself swallowed: reporting must never turn a handled failure into an unhandled one.
+ */
+export function reportFailure(report: FailureReport): void {
+  const message =
+    `typeorm-signals: receiver ${report.receiver} of signal "${report.signal}" failed ` +
+    `for sender ${report.sender} (${report.context}): ${report.error.name}`;
+  try {
+    config.logger.error(message, report);
+  } catch {
+    // a broken logger must not break the write that is being reported on
+  }
+  try {
+    config.onReceiverError?.(report);
+  } catch {
+    // same reason as above
+  }
+}

@@ -1,0 +1,97 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Sender } from './types';
+
+/**
+ * The ambient state of one async call tree: which signals are muted there and which captures
+ * record its sends. It lives in an AsyncLocalStorage so it follows awaits and never leaks into
+ * concurrent work that did not start inside the scope.
+ */
+export interface MuteRule {
+  /** undefined = every signal */
+  signals?: ReadonlySet<object>;
+  /** undefined = every sender */
+  senders?: readonly Sender[];
+}
+
+export interface ScopeSink {
+  /** Called for every send inside the scope, muted ones included (with `muted: true`). */
+  record(entry: DispatchEntry): void;
+  /** Whether the sink wants this signal; a sink that does not is not asked to record. */
+  wants(signal: object, sender: Sender): boolean;
+}
+
+export type ReceiverOutcome =
+  | { receiver: Function; status: 'returned'; result: unknown }
+  | { receiver: Function; status: 'threw'; error: unknown };
+
+/** What a send looked like: filled in as the receivers run. */
+export interface DispatchEntry {
+  signal: object;
+  sender: Sender;
+  payload: object;
+  phase: string | undefined;
+  muted: boolean;
+  receivers: ReceiverOutcome[];
+}
+
+interface ScopeState {
+  readonly mutes: readonly MuteRule[];
+  readonly sinks: readonly ScopeSink[];
+}
+
+const storage = new AsyncLocalStorage<ScopeState>();
+
+// Counts scopes that are open anywhere in the process. While it is 0 a send skips the
+// AsyncLocalStorage lookup entirely: the common production path pays one integer compare.
+let openScopes = 0;
+
+/** The scope of the current async context, or undefined when none is open (fast). */
+export function currentScope(): ScopeState | undefined {
+  return openScopes === 0 ? undefined : storage.getStore();
+}
+
+/**
+ * Runs fn inside a scope that adds `extra` to the enclosing one: inner scopes add mutes and
+ * sinks, they never remove what an outer scope set up.
+ */
+export async function runInScope<T>(extra: Partial<ScopeState>, fn: () => T | Promise<T>): Promise<T> {
+  const parent = storage.getStore();
+  const state: ScopeState = {
+    mutes: [...(parent?.mutes ?? []), ...(extra.mutes ?? [])],
+    sinks: [...(parent?.sinks ?? []), ...(extra.sinks ?? [])],
+  };
+  openScopes++;
+  try {
+    return await storage.run(state, fn);
+  } finally {
+    openScopes--;
+  }
+}
+
+/** Whether a mute rule of the scope covers this (signal, sender). */
+export function isMuted(scope: ScopeState, signal: object, sender: Sender, matches: (a: Sender, b: Sender) => boolean): boolean {
+  for (const rule of scope.mutes) {
+    if (rule.signals && !rule.signals.has(signal)) continue;
+    if (!rule.senders || rule.senders.some((s) => matches(s, sender))) return true;
+  }
+  return false;
+}
+
+/** Opens a record in every sink of the scope that wants it; returns the entries to fill. */
+export function openEntries(
+  scope: ScopeState,
+  signal: object,
+  sender: Sender,
+  payload: object,
+  phase: string | undefined,
+  muted: boolean,
+): DispatchEntry[] | undefined {
+  let entries: DispatchEntry[] | undefined;
+  for (const sink of scope.sinks) {
+    if (!sink.wants(signal, sender)) continue;
+    const entry: DispatchEntry = { signal, sender, payload, phase, muted, receivers: [] };
+    sink.record(entry);
+    (entries ??= []).push(entry);
+  }
+  return entries;
+}

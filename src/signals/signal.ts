@@ -1,0 +1,502 @@
+import { reportFailure } from './config';
+import { SignalsError, describeFunction } from './errors';
+import { callSite } from './call-site';
+import { currentScope, isMuted, openEntries, type DispatchEntry } from './scope';
+import type { Disconnect, PayloadObject, Sender, SendResults } from './types';
+import { trace } from './trace';
+
+/** What every receiver of a `Signal<P>` is called with: the payload plus `signal` and `sender`. */
+export type ReceiverArgs<P, S = Sender> = Readonly<P> & {
+  readonly signal: Signal<any>;
+  readonly sender: S;
+};
+
+/** A receiver of a `Signal<P>`: sync or async, its return value is collected by send(). */
+export type Receiver<P, S = Sender> = (args: ReceiverArgs<P, S>) => unknown;
+
+export interface SignalOptions {
+  /** Shown in every error message and log line about this signal. */
+  name: string;
+}
+
+export interface ConnectOptions {
+  /** Only run for this sender (a class, by identity, or a name). Absent: every sender. */
+  sender?: Sender;
+  /** Identifies the connection instead of the receiver function, so a module loaded twice connects once. */
+  dispatchUid?: string;
+  /**
+   * Hold the receiver through a WeakRef. Off by default, unlike Django: JavaScript collects
+   * garbage whenever it likes, so a weak closure would vanish at an unpredictable moment.
+   */
+  weak?: boolean;
+}
+
+export interface DisconnectOptions {
+  /** The sender the receiver was connected with (as in Django, it must be the same). */
+  sender?: Sender;
+  /** The dispatchUid the receiver was connected with, instead of the receiver. */
+  dispatchUid?: string;
+}
+
+/** One connection, as `receivers()` shows it. */
+export interface ReceiverInfo<R = Function> {
+  receiver: R;
+  sender: Sender | undefined;
+  dispatchUid: string | undefined;
+  weak: boolean;
+  /** The transaction phase (model signals); 'transaction' for plain signals. */
+  phase: string;
+  /** Whether it receives one call per write with all rows (model signals). */
+  batch: boolean;
+  /** "file:line" of the code that connected it. */
+  connectedAt: string | undefined;
+}
+
+/** @internal A connection as the dispatcher keeps it. */
+export interface Connection {
+  readonly key: unknown;
+  readonly sender: Sender | undefined;
+  readonly dispatchUid: string | undefined;
+  readonly weak: boolean;
+  readonly phase: string;
+  readonly batch: boolean;
+  readonly connectedAt: string | undefined;
+  readonly ref: Function | WeakRef<Function>;
+}
+
+/** @internal Options after validation. */
+export interface NormalizedConnectOptions {
+  sender: Sender | undefined;
+  dispatchUid: string | undefined;
+  weak: boolean;
+  phase: string;
+  batch: boolean;
+}
+
+const NO_CONNECTIONS: readonly Connection[] = Object.freeze([]);
+
+/** The state of one dispatch while its receivers run. */
+interface Run {
+  readonly found: readonly Connection[];
+  args: object | undefined;
+  readonly sender: Sender;
+  readonly phase: string | undefined;
+  readonly robust: boolean;
+  readonly entries: DispatchEntry[] | undefined;
+  readonly results: SendResults<Function>;
+}
+
+/**
+ * A named event that receivers connect to, with Django's dispatch semantics: receivers run in
+ * connection order, one after another; a receiver may be limited to one sender; the same
+ * (receiver or dispatchUid, sender) is connected once. Looking up the receivers of a sender is
+ * a Map hit, so a send that nobody listens to costs nothing but a resolved promise.
+ */
+export class Signal<P extends PayloadObject = {}> {
+  readonly name: string;
+
+  private connections: Connection[] = [];
+  private bySender = new Map<Sender, readonly Connection[]>();
+  private weakCount = 0;
+
+  constructor(options: SignalOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('new Signal(): expected an options object { name }');
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'name') throw new TypeError(`new Signal(): unknown option "${key}" (known: name)`);
+    }
+    if (typeof options.name !== 'string' || options.name.trim() === '') {
+      throw new TypeError('new Signal(): "name" must be a non-empty string');
+    }
+    this.name = options.name;
+  }
+
+  /**
+   * Connects a receiver; returns a function that removes exactly this connection. Connecting the
+   * same (receiver or dispatchUid, sender) again changes nothing and returns the first one's
+   * disconnect function. Invalid options throw a TypeError and connect nothing.
+   */
+  connect(receiver: Receiver<P>, options?: ConnectOptions): Disconnect {
+    return this.addConnection(receiver, this.normalizeConnectOptions(options, receiver), 'connect');
+  }
+
+  /**
+   * Removes the connection made with this receiver (or dispatchUid) and this sender; true when one
+   * was removed. As in Django the sender must be the one given to connect: `disconnect(fn)` does
+   * not remove `connect(fn, { sender: User })`.
+   */
+  disconnect(receiver?: Function, options: DisconnectOptions = {}): boolean {
+    this.checkOptionKeys(options, ['sender', 'dispatchUid'], 'disconnect');
+    const { sender, dispatchUid } = options;
+    if (dispatchUid !== undefined) this.checkDispatchUid(dispatchUid, 'disconnect');
+    if (sender !== undefined) this.checkSender(sender, 'disconnect');
+    if (receiver !== undefined && typeof receiver !== 'function') {
+      throw new TypeError(`Signal "${this.name}": disconnect() takes the receiver function, got ${typeof receiver}`);
+    }
+    if (receiver === undefined && dispatchUid === undefined) {
+      throw new TypeError(`Signal "${this.name}": disconnect() needs a receiver or a dispatchUid`);
+    }
+    const key = dispatchUid ?? receiver;
+    const index = this.connections.findIndex((c) => c.key === key && c.sender === sender);
+    if (index < 0) return false;
+    this.removeConnection(this.connections[index]);
+    return true;
+  }
+
+  /**
+   * With a sender: whether any receiver would run for it (all-sender receivers included).
+   * Without: whether any receiver is connected at all.
+   */
+  hasListeners(sender?: Sender): boolean {
+    if (this.connections.length === 0) return false;
+    if (sender === undefined) return this.weakCount === 0 || this.connections.some(isAlive);
+    const found = this.lookup(sender);
+    return found.length > 0 && (this.weakCount === 0 || found.some(isAlive));
+  }
+
+  /**
+   * Calls the receivers for this sender in connection order, awaiting each in turn. Resolves to
+   * [receiver, result] pairs; the first error rejects and the receivers after it are not called.
+   * Receivers connected during the send are not called by it; ones disconnected during it still are.
+   */
+  send(sender: Sender, payload: P): Promise<SendResults<Receiver<P>>> {
+    this.checkSend(sender, payload, 'send');
+    const found = this.lookup(sender);
+    if (found.length === 0 && currentScope() === undefined) return Promise.resolve([]);
+    return this.dispatch(found, sender, payload, undefined, false) as Promise<SendResults<Receiver<P>>>;
+  }
+
+  /**
+   * Calls every matching receiver even when some fail. Resolves to [receiver, result or Error]
+   * pairs (a non-Error throw is wrapped in an Error) and reports each failure to the configured
+   * logger with the signal, receiver and sender names; never with payload values.
+   */
+  sendRobust(sender: Sender, payload: P): Promise<SendResults<Receiver<P>>> {
+    this.checkSend(sender, payload, 'sendRobust');
+    const found = this.lookup(sender);
+    if (found.length === 0 && currentScope() === undefined) return Promise.resolve([]);
+    return this.dispatch(found, sender, payload, undefined, true) as Promise<SendResults<Receiver<P>>>;
+  }
+
+  /**
+   * The connections, in connection order, as plain objects. With a sender: those that would run
+   * for it (all-sender receivers included); without: all of them.
+   */
+  receivers(sender?: Sender): Array<ReceiverInfo<Receiver<P>>> {
+    if (sender !== undefined) this.checkSender(sender, 'receivers');
+    const list = sender === undefined ? this.connections : this.lookup(sender);
+    const infos: Array<ReceiverInfo<Receiver<P>>> = [];
+    for (const c of list) {
+      const receiver = deref(c);
+      if (receiver === undefined) continue;
+      infos.push({
+        receiver: receiver as Receiver<P>,
+        sender: c.sender,
+        dispatchUid: c.dispatchUid,
+        weak: c.weak,
+        phase: c.phase,
+        batch: c.batch,
+        connectedAt: c.connectedAt,
+      });
+    }
+    return infos;
+  }
+
+  /** @internal The live connections for a sender, cached until the next connect/disconnect. */
+  lookup(sender: Sender): readonly Connection[] {
+    let found = this.bySender.get(sender);
+    if (found === undefined) {
+      found = this.computeConnections(sender);
+      this.bySender.set(sender, found);
+    }
+    return found;
+  }
+
+  /**
+   * @internal Runs the given connections for one payload, honouring the ambient scope (mute,
+   * capture). `robust` turns receiver errors into results; otherwise the first one rejects.
+   * Written without async/await: a send to synchronous receivers settles in one step, and one
+   * to an async receiver costs one `then` rather than an async frame per receiver.
+   */
+  dispatch(
+    found: readonly Connection[],
+    sender: Sender,
+    payload: object,
+    phase: string | undefined,
+    robust: boolean,
+  ): Promise<SendResults<Function>> {
+    const scope = currentScope();
+    let entries: DispatchEntry[] | undefined;
+    if (scope !== undefined) {
+      const muted = isMuted(scope, this, sender, (a, b) => this.senderMatches(a, b));
+      entries = openEntries(scope, this, sender, payload, phase, muted);
+      if (muted) {
+        if (trace.enabled) trace.skipped(this.name, sender, liveReceivers(found), 'muted');
+        return Promise.resolve([]);
+      }
+    }
+    const run: Run = { found, args: undefined, sender, phase, robust, entries, results: [] };
+    if (found.length === 0) return Promise.resolve(run.results);
+    const args = Object.assign({}, payload) as Record<string, unknown>;
+    args.signal = this;
+    args.sender = sender;
+    run.args = Object.freeze(args);
+    return this.runFrom(run, 0);
+  }
+
+  private runFrom(run: Run, start: number): Promise<SendResults<Function>> {
+    const { found } = run;
+    for (let i = start; i < found.length; i++) {
+      const receiver = deref(found[i]);
+      if (receiver === undefined) {
+        this.pruneDead();
+        continue;
+      }
+      const startedAt = trace.enabled ? performance.now() : 0;
+      let result: unknown;
+      try {
+        result = receiver(run.args);
+      } catch (thrown) {
+        if (!this.settle(run, receiver, startedAt, false, thrown)) return Promise.reject(thrown);
+        continue;
+      }
+      if (isThenable(result)) {
+        const next = i + 1;
+        const proceed = () => (next < found.length ? this.runFrom(run, next) : run.results);
+        return Promise.resolve(result).then(
+          (value) => {
+            this.settle(run, receiver, startedAt, true, value);
+            return proceed();
+          },
+          (thrown) => {
+            if (!this.settle(run, receiver, startedAt, false, thrown)) throw thrown;
+            return proceed();
+          },
+        );
+      }
+      this.settle(run, receiver, startedAt, true, result);
+    }
+    return Promise.resolve(run.results);
+  }
+
+  /** Records one receiver's outcome; false when the failure must reject the send. */
+  private settle(run: Run, receiver: Function, startedAt: number, ok: boolean, value: unknown): boolean {
+    if (run.entries) {
+      const outcome = ok
+        ? ({ receiver, status: 'returned', result: value } as const)
+        : ({ receiver, status: 'threw', error: value } as const);
+      for (const e of run.entries) e.receivers.push(outcome);
+    }
+    if (trace.enabled) trace.ran(this.name, run.sender, receiver, run.phase, startedAt, ok ? 'ok' : 'threw', run.args!);
+    if (ok) {
+      run.results.push([receiver, value]);
+      return true;
+    }
+    if (!run.robust) return false;
+    const error = toError(value, this.name, receiver);
+    reportFailure({
+      signal: this.name,
+      receiver: describeFunction(receiver),
+      sender: describeFunction(run.sender),
+      context: run.phase ?? 'sendRobust',
+      error,
+    });
+    run.results.push([receiver, error]);
+    return true;
+  }
+
+  /** @internal Whether a connection made with `connected` runs for `sender`. */
+  senderMatches(connected: Sender, sender: Sender): boolean {
+    return connected === sender;
+  }
+
+  /** @internal Drops every cached lookup (after connect/disconnect, or when sender aliases change). */
+  invalidate(): void {
+    this.bySender.clear();
+  }
+
+  /** @internal Adds a validated connection; shared by connect() and receiver(). */
+  addConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Disconnect {
+    const key = options.dispatchUid ?? receiver;
+    const existing = this.connections.find((c) => c.key === key && c.sender === options.sender);
+    if (existing !== undefined) {
+      if (existing.phase !== options.phase || existing.batch !== options.batch || existing.weak !== options.weak) {
+        throw new SignalsError(
+          `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
+            `${options.sender === undefined ? '(all)' : describeFunction(options.sender)} is already connected with ` +
+            `phase "${existing.phase}", batch ${existing.batch}, weak ${existing.weak}; disconnect it first to change them`,
+        );
+      }
+      return () => this.removeConnection(existing);
+    }
+    const connection: Connection = {
+      key,
+      sender: options.sender,
+      dispatchUid: options.dispatchUid,
+      weak: options.weak,
+      phase: options.phase,
+      batch: options.batch,
+      connectedAt: callSite(),
+      ref: options.weak ? new WeakRef(receiver) : receiver,
+    };
+    // Replace rather than mutate: a send in progress keeps iterating its own snapshot.
+    this.connections = [...this.connections, connection];
+    if (options.weak) this.weakCount++;
+    this.invalidate();
+    return () => this.removeConnection(connection);
+  }
+
+  /**
+   * @internal Validates connect() options. Subclasses extend `allowedOptionKeys` and
+   * `checkExtraOption` (model signals add phase and batch).
+   */
+  normalizeConnectOptions(options: unknown, receiver: unknown): NormalizedConnectOptions {
+    if (typeof receiver !== 'function') {
+      throw new TypeError(`Signal "${this.name}": connect() needs a function as receiver, got ${receiver === null ? 'null' : typeof receiver}`);
+    }
+    if (options === undefined) return { sender: undefined, dispatchUid: undefined, weak: false, phase: 'transaction', batch: false };
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TypeError(`Signal "${this.name}": connect() options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const o = options as Record<string, unknown>;
+    this.checkOptionKeys(o, this.allowedOptionKeys(), 'connect');
+    if (o.sender !== undefined) this.checkSender(o.sender, 'connect');
+    if (o.dispatchUid !== undefined) this.checkDispatchUid(o.dispatchUid, 'connect');
+    if (o.weak !== undefined && typeof o.weak !== 'boolean') {
+      throw new TypeError(`Signal "${this.name}": connect() option "weak" must be a boolean, got ${typeof o.weak}`);
+    }
+    return {
+      sender: o.sender as Sender | undefined,
+      dispatchUid: o.dispatchUid as string | undefined,
+      weak: o.weak === true,
+      phase: this.checkPhase(o.phase),
+      batch: this.checkBatch(o.batch),
+    };
+  }
+
+  /** @internal The connect() option keys this signal accepts. */
+  protected allowedOptionKeys(): readonly string[] {
+    return ['sender', 'dispatchUid', 'weak'];
+  }
+
+  /** @internal Plain signals run receivers when sent: a phase cannot be chosen. */
+  protected checkPhase(phase: unknown): string {
+    if (phase !== undefined) {
+      throw new TypeError(
+        `Signal "${this.name}": option "phase" is only for the post* model signals (postSave, postDelete, ...); ` +
+          'a plain Signal runs its receivers when it is sent',
+      );
+    }
+    return 'transaction';
+  }
+
+  /** @internal Plain signals send one payload at a time: batch receivers are for model signals. */
+  protected checkBatch(batch: unknown): boolean {
+    if (batch !== undefined) {
+      throw new TypeError(`Signal "${this.name}": option "batch" is only for model signals (postSave, ...), which send one write's rows together`);
+    }
+    return false;
+  }
+
+  protected checkOptionKeys(options: object, allowed: readonly string[], method: string): void {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Signal "${this.name}": ${method}() options must be an object`);
+    }
+    for (const key of Object.keys(options)) {
+      if (allowed.includes(key)) continue;
+      if (key === 'phase' || key === 'batch') {
+        if (method === 'connect') continue; // checkPhase/checkBatch give the precise message
+      }
+      throw new TypeError(
+        `Signal "${this.name}": unknown option "${key}" in ${method}() (known: ${allowed.join(', ')}); ` +
+          'an unknown option is refused so that a typo cannot connect a receiver to every sender',
+      );
+    }
+  }
+
+  protected checkSender(sender: unknown, method: string): asserts sender is Sender {
+    if (typeof sender !== 'function' && typeof sender !== 'string') {
+      throw new TypeError(
+        `Signal "${this.name}": ${method}() sender must be a class or an entity name string, got ${sender === null ? 'null' : typeof sender}`,
+      );
+    }
+    if (sender === '') throw new TypeError(`Signal "${this.name}": ${method}() sender must not be an empty string`);
+  }
+
+  private checkDispatchUid(uid: unknown, method: string): void {
+    if (typeof uid !== 'string' || uid === '') {
+      throw new TypeError(
+        `Signal "${this.name}": ${method}() option "dispatchUid" must be a non-empty string, got ${uid === '' ? 'an empty string' : typeof uid}`,
+      );
+    }
+  }
+
+  /** @internal Validates a send's arguments; shared with the TypeORM bridge's hand-sent checks. */
+  checkSend(sender: unknown, payload: unknown, method: string): void {
+    this.checkSender(sender, method);
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new TypeError(`Signal "${this.name}": ${method}() payload must be an object, got ${payload === null ? 'null' : typeof payload}`);
+    }
+    if ('signal' in payload || 'sender' in payload) {
+      throw new TypeError(
+        `Signal "${this.name}": ${method}() payload may not contain the reserved key ` +
+          `"${'signal' in payload ? 'signal' : 'sender'}" (every receiver receives signal and sender from the dispatcher)`,
+      );
+    }
+  }
+
+  private computeConnections(sender: Sender): readonly Connection[] {
+    const found = this.connections.filter((c) => c.sender === undefined || this.senderMatches(c.sender, sender));
+    return found.length === 0 ? NO_CONNECTIONS : found;
+  }
+
+  private removeConnection(connection: Connection): boolean {
+    const index = this.connections.indexOf(connection);
+    if (index < 0) return false;
+    this.connections = this.connections.filter((c) => c !== connection);
+    if (connection.weak) this.weakCount--;
+    this.invalidate();
+    return true;
+  }
+
+  private pruneDead(): void {
+    for (const c of this.connections) if (!isAlive(c)) this.removeConnection(c);
+  }
+}
+
+function deref(c: Connection): Function | undefined {
+  return c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
+}
+
+/** @internal The receiver functions of connections that are still alive. */
+export function liveReceivers(found: readonly Connection[]): Function[] {
+  const out: Function[] = [];
+  for (const c of found) {
+    const fn = deref(c);
+    if (fn !== undefined) out.push(fn);
+  }
+  return out;
+}
+
+function isAlive(c: Connection): boolean {
+  return deref(c) !== undefined;
+}
+
+/** @internal */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** @internal Wraps a non-Error throw so callers can rely on an Error (name, message, stack). */
+export function toError(thrown: unknown, signalName: string, receiver: Function): Error {
+  if (thrown instanceof Error) return thrown;
+  return new SignalsError(
+    `Signal "${signalName}": receiver ${describeFunction(receiver)} threw a non-Error value (${thrown === null ? 'null' : typeof thrown})`,
+    { cause: thrown },
+  );
+}

@@ -1,0 +1,63 @@
+import createDebug from 'debug';
+import { describeFunction } from './errors';
+import type { Sender } from './types';
+
+/**
+ * DEBUG=typeorm-signals tracing. Lines name the signal, sender, receiver, phase and duration,
+ * and why a receiver did not run; payload values appear only after `trace.showValues = true`,
+ * because entities hold personal data.
+ */
+const log = createDebug('typeorm-signals');
+
+interface Trace {
+  readonly enabled: boolean;
+  /** Include payload values in trace lines. Off by default: entities hold personal data. */
+  showValues: boolean;
+  ran(signal: string, sender: Sender, receiver: Function, phase: string | undefined, startedAt: number, outcome: 'ok' | 'threw', args: object): void;
+  skipped(signal: string, sender: Sender, receivers: readonly Function[], reason: string): void;
+  note(message: string): void;
+}
+
+export const trace: Trace = {
+  get enabled() {
+    return log.enabled;
+  },
+  showValues: false,
+  ran(signal, sender, receiver, phase, startedAt, outcome, args) {
+    const ms = (performance.now() - startedAt).toFixed(3);
+    log(
+      '%s sender=%s receiver=%s phase=%s %s in %sms%s',
+      signal,
+      describeFunction(sender),
+      describeFunction(receiver),
+      phase ?? 'send',
+      outcome,
+      ms,
+      this.showValues ? ` payload=${safeJson(args)}` : '',
+    );
+  },
+  skipped(signal, sender, receivers, reason) {
+    const names = receivers.map(describeFunction).join(', ');
+    log('%s sender=%s not run (%s): %s', signal, describeFunction(sender), reason, names || '(no receivers)');
+  },
+  note(message) {
+    log(message);
+  },
+};
+
+function safeJson(args: object): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(args, (key, value) => {
+      if (key === 'manager' || key === 'queryRunner' || key === 'dataSource' || key === 'metadata' || key === 'signal') return undefined;
+      if (typeof value === 'function') return describeFunction(value);
+      if (typeof value === 'object' && value !== null) {
+        if (seen.has(value)) return '[circular]';
+        seen.add(value);
+      }
+      return value;
+    });
+  } catch {
+    return '[unserializable]';
+  }
+}

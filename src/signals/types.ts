@@ -1,0 +1,21 @@
+/**
+ * Who sends a signal: a class (an entity class for model signals) or a name. Senders match by
+ * identity for classes and by equality for strings, as in Django.
+ */
+// eslint-disable-next-line @typescript-eslint/ban-types
+export type Sender = Function | string;
+
+/** A class whose instances are E; also matches abstract classes. */
+export type ClassOf<E> = abstract new (...args: any[]) => E;
+
+/** Keys a payload may not use: every receiver gets them from the dispatcher. */
+export type ReservedPayloadKeys = 'signal' | 'sender';
+
+/** Rejects payload types that use a reserved key (a compile error at `new Signal<P>()`). */
+export type PayloadObject = object & { signal?: never; sender?: never };
+
+/** The disconnect function returned by connect(): true when this call removed the connection. */
+export type Disconnect = () => boolean;
+
+/** What a receiver returned, or the Error it threw (sendRobust). */
+export type SendResults<R> = Array<[receiver: R, result: unknown]>;

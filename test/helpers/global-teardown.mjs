@@ -1,0 +1,4 @@
+export default async function globalTeardown() {
+  const server = globalThis.__TSIG_PG__;
+  if (server) await server.stop();
+}
