@@ -7,7 +7,8 @@ type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any }
 /**
  * Connects `fn` to one signal or to each of several, with the same options, and returns `fn`:
  * the stand-in for Django's `@receiver` decorator. Options are validated for every signal
- * before any connection is made, so a bad option connects nothing.
+ * before any connection is made, so a bad option (or a weak flag that conflicts with an
+ * existing connection) connects nothing.
  *
  * @example
  * export const onUserSaved = receiver(postSave, { sender: User }, async ({ instance, created }) => { ... });
@@ -21,6 +22,7 @@ export function receiver<S extends Signal<any>, F extends ReceiverOf<S>>(signal:
     }
   }
   const normalized = signals.map((s) => s.normalizeConnectOptions(options, fn));
+  signals.forEach((s, i) => s.existingConnection(fn, normalized[i], 'receiver'));
   signals.forEach((s, i) => s.addConnection(fn, normalized[i], 'receiver'));
   return fn;
 }

@@ -54,6 +54,7 @@ export interface ReceiverInfo<R = Function> {
 
 /** @internal A connection as the dispatcher keeps it. */
 export interface Connection {
+  /** The dispatchUid, else the receiver (for a weak one: its WeakRef, see hasKey). */
   readonly key: unknown;
   readonly sender: Sender | undefined;
   readonly dispatchUid: string | undefined;
@@ -138,7 +139,7 @@ export class Signal<P extends PayloadObject = {}> {
       throw new TypeError(`Signal "${this.name}": disconnect() needs a receiver or a dispatchUid`);
     }
     const key = dispatchUid ?? receiver;
-    const index = this.connections.findIndex((c) => c.key === key && c.sender === sender);
+    const index = this.connections.findIndex((c) => hasKey(c, key) && c.sender === sender);
     if (index < 0) return false;
     this.removeConnection(this.connections[index]);
     return true;
@@ -151,6 +152,7 @@ export class Signal<P extends PayloadObject = {}> {
   hasListeners(sender?: Sender): boolean {
     if (this.connections.length === 0) return false;
     if (sender === undefined) return this.weakCount === 0 || this.connections.some(isAlive);
+    this.checkSender(sender, 'hasListeners');
     const found = this.lookup(sender);
     return found.length > 0 && (this.weakCount === 0 || found.some(isAlive));
   }
@@ -318,33 +320,43 @@ export class Signal<P extends PayloadObject = {}> {
 
   /** @internal Adds a validated connection; shared by connect() and receiver(). */
   addConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Disconnect {
-    const key = options.dispatchUid ?? receiver;
-    const existing = this.connections.find((c) => c.key === key && c.sender === options.sender);
-    if (existing !== undefined) {
-      if (existing.phase !== options.phase || existing.batch !== options.batch || existing.weak !== options.weak) {
-        throw new SignalsError(
-          `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
-            `${options.sender === undefined ? '(all)' : describeFunction(options.sender)} is already connected with ` +
-            `phase "${existing.phase}", batch ${existing.batch}, weak ${existing.weak}; disconnect it first to change them`,
-        );
-      }
-      return () => this.removeConnection(existing);
-    }
+    const existing = this.existingConnection(receiver, options, method);
+    if (existing !== undefined) return () => this.removeConnection(existing);
+    const ref = options.weak ? new WeakRef(receiver) : receiver;
     const connection: Connection = {
-      key,
+      // A weak receiver must not be held strongly by its own key, or it could never be collected.
+      key: options.dispatchUid ?? ref,
       sender: options.sender,
       dispatchUid: options.dispatchUid,
       weak: options.weak,
       phase: options.phase,
       batch: options.batch,
       connectedAt: callSite(),
-      ref: options.weak ? new WeakRef(receiver) : receiver,
+      ref,
     };
     // Replace rather than mutate: a send in progress keeps iterating its own snapshot.
     this.connections = [...this.connections, connection];
     if (options.weak) this.weakCount++;
     this.invalidate();
     return () => this.removeConnection(connection);
+  }
+
+  /**
+   * @internal The connection already made with this (receiver or dispatchUid, sender), if any.
+   * Throws a SignalsError when it was made with other phase, batch or weak settings; receiver()
+   * calls it for every signal before connecting to any, so a conflict connects nothing.
+   */
+  existingConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Connection | undefined {
+    const key = options.dispatchUid ?? receiver;
+    const existing = this.connections.find((c) => hasKey(c, key) && c.sender === options.sender);
+    if (existing !== undefined && (existing.phase !== options.phase || existing.batch !== options.batch || existing.weak !== options.weak)) {
+      throw new SignalsError(
+        `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
+          `${options.sender === undefined ? '(all)' : describeFunction(options.sender)} is already connected with ` +
+          `phase "${existing.phase}", batch ${existing.batch}, weak ${existing.weak}; disconnect it first to change them`,
+      );
+    }
+    return existing;
   }
 
   /**
@@ -477,6 +489,11 @@ export function liveReceivers(found: readonly Connection[]): Function[] {
     if (fn !== undefined) out.push(fn);
   }
   return out;
+}
+
+/** Whether a connection was made with this dispatchUid, or (without one) this receiver. */
+function hasKey(c: Connection, key: unknown): boolean {
+  return c.key === key || (c.key === c.ref && c.weak && deref(c) === key);
 }
 
 function isAlive(c: Connection): boolean {
