@@ -3,6 +3,8 @@ import type { Signal } from './signal';
 /** The receiver function type a signal (or each of several signals) accepts. */
 type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any): any } ? R : never;
 type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any } ? O : never;
+/** The argument a receiver gets from any of several signals (a union, so one function fits them all). */
+type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, options?: any): any } ? A : never;
 
 /**
  * Connects `fn` to one signal or to each of several, with the same options, and returns `fn`:
@@ -13,7 +15,9 @@ type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any }
  * @example
  * export const onUserSaved = receiver(postSave, { sender: User }, async ({ instance, created }) => { ... });
  */
-export function receiver<S extends Signal<any>, F extends ReceiverOf<S>>(signal: S | readonly S[], options: OptionsOf<S> | undefined, fn: F): F {
+export function receiver<S extends Signal<any>, F extends ReceiverOf<S>>(signal: S, options: OptionsOf<S> | undefined, fn: F): F;
+export function receiver<S extends Signal<any>, F extends (args: ArgsOf<S>) => unknown>(signals: readonly S[], options: OptionsOf<S> | undefined, fn: F): F;
+export function receiver(signal: Signal<any> | readonly Signal<any>[], options: unknown, fn: Function): Function {
   const signals = (Array.isArray(signal) ? signal : [signal]) as readonly Signal<any>[];
   if (signals.length === 0) throw new TypeError('receiver(): needs at least one signal');
   for (const s of signals) {

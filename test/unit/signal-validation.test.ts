@@ -198,8 +198,8 @@ describe('receiver() with bad input connects nothing to any of its signals', () 
   test('no signal, or something that is not a Signal', () => {
     const a = signalWithOne();
     expect(() => receiver([], undefined, () => undefined)).toThrow(/receiver\(\): needs at least one signal/);
-    expect(() => receiver([a, null as never], undefined, () => undefined)).toThrow(/receiver\(\): null is not a Signal/);
-    expect(() => receiver([a, {} as never], undefined, () => undefined)).toThrow(/receiver\(\): object is not a Signal/);
+    expect(() => receiver([a, null] as never, undefined, () => undefined)).toThrow(/receiver\(\): null is not a Signal/);
+    expect(() => receiver([a, {}] as never, undefined, () => undefined)).toThrow(/receiver\(\): object is not a Signal/);
     expect(a.receivers()).toHaveLength(1);
   });
 });
