@@ -6,3 +6,32 @@ export { SignalsError } from './signals/errors';
 export { configureSignals } from './signals/config';
 export type { FailureReport, SignalsLogger } from './signals/config';
 export type { Sender, Disconnect, SendResults, ClassOf } from './signals/types';
+
+export {
+  preSave,
+  postSave,
+  preDelete,
+  postDelete,
+  preSoftDelete,
+  postSoftDelete,
+  preRestore,
+  postRestore,
+  postLoad,
+  m2mChanged,
+  ModelSignal,
+} from './typeorm/model-signal';
+export type { ModelConnectOptions, ModelReceiver, ModelBatchReceiver, PayloadFamilies } from './typeorm/model-signal';
+export type {
+  Phase,
+  WriteSource,
+  EntityId,
+  Changes,
+  WriteContext,
+  SavePayload,
+  DeletePayload,
+  LoadPayload,
+  M2MPayload,
+  BatchPayload,
+} from './typeorm/payloads';
+export { SignalsSubscriber, installSignals } from './typeorm/subscriber';
+export { onCommit, onRollback } from './typeorm/transactions';

@@ -34,7 +34,7 @@ export interface DispatchEntry {
   receivers: ReceiverOutcome[];
 }
 
-interface ScopeState {
+export interface ScopeState {
   readonly mutes: readonly MuteRule[];
   readonly sinks: readonly ScopeSink[];
 }

@@ -227,8 +227,9 @@ export class Signal<P extends PayloadObject = {}> {
     payload: object,
     phase: string | undefined,
     robust: boolean,
+    // Deferred (commit-phase) dispatches pass the scope of the write, not the one of the COMMIT.
+    scope = currentScope(),
   ): Promise<SendResults<Function>> {
-    const scope = currentScope();
     let entries: DispatchEntry[] | undefined;
     if (scope !== undefined) {
       const muted = isMuted(scope, this, sender, (a, b) => this.senderMatches(a, b));

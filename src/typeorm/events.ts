@@ -1,0 +1,178 @@
+import type {
+  DataSource,
+  EntityMetadata,
+  InsertEvent,
+  LoadEvent,
+  ObjectLiteral,
+  QueryRunner,
+  RemoveEvent,
+  UpdateEvent,
+} from 'typeorm';
+import type { Sender } from '../signals/types';
+import type { EntityId, Phase, WriteContext, WriteSource } from './payloads';
+
+/**
+ * Turns TypeORM's event objects into the library's payload fields. Everything here runs only
+ * when a receiver (or a capture) wants the event: the subscriber checks that first.
+ */
+
+/** TypeORM 1.x has runner.dataSource; 0.3 has runner.connection. */
+export function dataSourceOf(runner: QueryRunner): DataSource {
+  return ((runner as { dataSource?: DataSource }).dataSource ?? runner.connection) as DataSource;
+}
+
+/** The sender of an entity's signals: its class, or its name for a class-less EntitySchema. */
+export function senderOf(metadata: EntityMetadata): Sender {
+  return metadata.target as Sender;
+}
+
+/** The manager, runner and DataSource a receiver of this phase may use. */
+export function contextFor(runner: QueryRunner, phase: Phase): WriteContext {
+  const dataSource = dataSourceOf(runner);
+  return phase === 'transaction'
+    ? { manager: runner.manager, queryRunner: runner, dataSource }
+    : { manager: dataSource.manager, queryRunner: undefined, dataSource };
+}
+
+// insert(), upsert() and insert().orIgnore() fire the same insert events as save(); the
+// patched InsertQueryBuilder.execute marks their value objects so the payload can say which.
+export type InsertKind = 'insert' | 'upsert' | 'insertOrIgnore';
+export const insertKinds = new WeakMap<object, InsertKind>();
+
+function idOf(metadata: EntityMetadata, entity: ObjectLiteral | undefined): EntityId | undefined {
+  if (!entity) return undefined;
+  try {
+    const id = metadata.getEntityIdMixedMap(entity) as EntityId | undefined;
+    return id === null ? undefined : id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A frozen copy: one receiver must not change what the next one sees as the old row. */
+function snapshot<T extends ObjectLiteral>(row: T | undefined): Readonly<T> | undefined {
+  return row ? Object.freeze({ ...row }) : undefined;
+}
+
+export function insertFields(event: InsertEvent<ObjectLiteral>) {
+  const kind = insertKinds.get(event.entity);
+  const source: WriteSource = kind === undefined ? 'save' : kind === 'upsert' ? 'upsert' : 'insert';
+  return {
+    instance: event.entity,
+    // TypeORM fires insert events for upserted and ignored rows alike: the truth is unknown.
+    created: kind === 'upsert' || kind === 'insertOrIgnore' ? null : true,
+    updateFields: undefined,
+    previous: undefined,
+    changes: undefined,
+    entityId: (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.entity),
+    source,
+    partial: false,
+    metadata: event.metadata,
+    data: dataOf(event.queryRunner),
+  };
+}
+
+export function updateFields(event: UpdateEvent<ObjectLiteral>) {
+  const { metadata, databaseEntity } = event;
+  const entity = event.entity ?? {};
+  // save() loads the row first and lists the changed columns; update() knows only its SET keys.
+  const fromSave = databaseEntity !== undefined || event.updatedColumns.length > 0;
+  if (!fromSave) {
+    return {
+      instance: entity,
+      created: false,
+      updateFields: Object.keys(entity),
+      previous: undefined,
+      changes: undefined,
+      entityId: idOf(metadata, entity),
+      source: 'update' as WriteSource,
+      partial: true,
+      metadata,
+      data: dataOf(event.queryRunner),
+    };
+  }
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  const names: string[] = [];
+  for (const column of event.updatedColumns) {
+    names.push(column.propertyPath);
+    changed[column.propertyPath] = Object.freeze({
+      from: databaseEntity ? column.getEntityValue(databaseEntity) : undefined,
+      to: column.getEntityValue(entity),
+    });
+  }
+  for (const relation of event.updatedRelations) names.push(relation.propertyPath);
+  return {
+    instance: entity,
+    created: false,
+    updateFields: Object.freeze(names),
+    previous: snapshot(databaseEntity),
+    changes: databaseEntity ? Object.freeze(changed) : undefined,
+    entityId: idOf(metadata, entity) ?? idOf(metadata, databaseEntity),
+    source: 'save' as WriteSource,
+    partial: false,
+    metadata,
+    data: dataOf(event.queryRunner),
+  };
+}
+
+const statementSource = { remove: 'delete', softRemove: 'softDelete', recover: 'restore' } as const;
+
+export function removeFields(event: RemoveEvent<ObjectLiteral>, kind: 'remove' | 'softRemove' | 'recover') {
+  const known = event.entity !== undefined || event.databaseEntity !== undefined || event.entityId !== undefined;
+  return {
+    instance: event.entity,
+    entityId: (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.databaseEntity) ?? idOf(event.metadata, event.entity),
+    previous: snapshot(event.databaseEntity),
+    // delete()/softDelete()/restore() statements carry only the metadata
+    source: (known ? kind : statementSource[kind]) as WriteSource,
+    metadata: event.metadata,
+  };
+}
+
+export function loadFields(entity: ObjectLiteral, event: LoadEvent<ObjectLiteral>) {
+  return { instance: entity, entityId: idOf(event.metadata, entity), metadata: event.metadata };
+}
+
+function dataOf(runner: QueryRunner): ObjectLiteral | undefined {
+  const data = runner.data as ObjectLiteral | undefined;
+  return data && Object.keys(data).length > 0 ? data : undefined;
+}
+
+/** The owning side of a junction table: which entity, which property, which related model. */
+export interface JunctionInfo {
+  owner: Sender;
+  relation: string;
+  model: Sender;
+  ownerColumns: readonly string[];
+  relatedColumns: readonly string[];
+}
+
+const junctions = new WeakMap<EntityMetadata, JunctionInfo | null>();
+
+export function junctionInfo(dataSource: DataSource, junction: EntityMetadata): JunctionInfo | undefined {
+  let info = junctions.get(junction);
+  if (info === undefined) {
+    info = null;
+    for (const metadata of dataSource.entityMetadatas) {
+      const relation = metadata.manyToManyRelations.find((r) => r.isOwning && r.junctionEntityMetadata === junction);
+      if (!relation) continue;
+      info = {
+        owner: metadata.target as Sender,
+        relation: relation.propertyName,
+        model: relation.inverseEntityMetadata.target as Sender,
+        ownerColumns: junction.ownerColumns.map((c) => c.propertyName),
+        relatedColumns: junction.inverseColumns.map((c) => c.propertyName),
+      };
+      break;
+    }
+    junctions.set(junction, info);
+  }
+  return info ?? undefined;
+}
+
+/** The owner's and the related entity's ids from a junction row's key map. */
+export function junctionIds(info: JunctionInfo, key: ObjectLiteral): { owner: EntityId; related: EntityId } {
+  const pick = (columns: readonly string[]): EntityId =>
+    columns.length === 1 ? key[columns[0]] : Object.freeze(Object.fromEntries(columns.map((c) => [c, key[c]])));
+  return { owner: pick(info.ownerColumns), related: pick(info.relatedColumns) };
+}

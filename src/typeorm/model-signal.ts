@@ -1,0 +1,193 @@
+import type { ObjectLiteral } from 'typeorm';
+import { Signal, type ConnectOptions, type ReceiverArgs } from '../signals/signal';
+import type { ClassOf, Disconnect, Sender } from '../signals/types';
+import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, Phase, SavePayload } from './payloads';
+
+/** The payload family of each model signal, for an entity type E and a phase. */
+export interface PayloadFamilies<E, Ph extends Phase> {
+  save: SavePayload<E, Ph>;
+  delete: DeletePayload<E, Ph>;
+  load: LoadPayload<E>;
+  m2m: M2MPayload<Ph>;
+}
+export type Family = keyof PayloadFamilies<unknown, Phase>;
+
+/** 'pre' signals run before the write and may veto it, so they cannot be deferred. */
+export type Timing = 'pre' | 'post';
+type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+
+export interface ModelConnectOptions<Ph extends Phase = Phase> extends ConnectOptions {
+  /** When the receiver runs; only post* signals accept 'commit' and 'rollback'. Default 'transaction'. */
+  phase?: Ph;
+  /** Receive one call per write operation with all its rows as `items`, instead of one per row. */
+  batch?: boolean;
+}
+
+/** A per-row model receiver. */
+export type ModelReceiver<F extends Family, E, Ph extends Phase, S = Sender> = (
+  args: ReceiverArgs<PayloadFamilies<E, Ph>[F], S>,
+) => unknown;
+
+/** A batch model receiver. */
+export type ModelBatchReceiver<F extends Family, E, Ph extends Phase, S = Sender> = (
+  args: ReceiverArgs<BatchPayload<PayloadFamilies<E, Ph>[F], Ph>, S>,
+) => unknown;
+
+// Entity names by class, filled as DataSources are installed, so that a receiver connected with
+// sender 'User' runs for writes of the User class.
+const entityNames = new Map<Sender, Set<string>>();
+const modelSignals: ModelSignal<Family, Timing>[] = [];
+
+/** @internal Records that `target` is known to TypeORM as `name`. */
+export function registerEntityName(target: Sender, name: string): void {
+  if (typeof target === 'string') return;
+  let names = entityNames.get(target);
+  if (names?.has(name)) return;
+  if (!names) entityNames.set(target, (names = new Set()));
+  names.add(name);
+  for (const s of modelSignals) s.invalidate();
+}
+
+/**
+ * A signal fed by TypeORM entity events. Its sender is the entity class (or the entity name
+ * string); connecting with `sender: User` types the payload's `instance` and `previous` as User.
+ * Post signals accept a transaction phase, every model signal accepts `batch`.
+ */
+export class ModelSignal<F extends Family, T extends Timing> extends Signal<any> {
+  /** @internal */
+  readonly family: F;
+  /** @internal */
+  readonly timing: T;
+
+  constructor(options: { name: string; family: F; timing: T }) {
+    super({ name: options.name });
+    this.family = options.family;
+    this.timing = options.timing;
+    modelSignals.push(this as unknown as ModelSignal<Family, Timing>);
+  }
+
+  override connect<E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction'>(
+    receiver: ModelBatchReceiver<F, E, Ph, ClassOf<E>>,
+    options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch: true },
+  ): Disconnect;
+  override connect<E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction'>(
+    receiver: ModelReceiver<F, E, Ph, ClassOf<E>>,
+    options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch?: false },
+  ): Disconnect;
+  override connect<Ph extends PhaseFor<T> = 'transaction'>(
+    receiver: ModelBatchReceiver<F, ObjectLiteral, Ph>,
+    options: ModelConnectOptions<Ph> & { batch: true },
+  ): Disconnect;
+  override connect<Ph extends PhaseFor<T> = 'transaction'>(
+    receiver: ModelReceiver<F, ObjectLiteral, Ph>,
+    options?: ModelConnectOptions<Ph> & { batch?: false },
+  ): Disconnect;
+  override connect(receiver: Function, options?: ModelConnectOptions): Disconnect {
+    return this.addConnection(receiver, this.normalizeConnectOptions(options, receiver), 'connect');
+  }
+
+  /**
+   * Sends by hand (TypeORM events send these signals for you). The payload is checked against
+   * the signal's family, so a hand-made payload cannot lie about what receivers rely on.
+   */
+  override send(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]) {
+    return super.send(sender, payload);
+  }
+
+  override sendRobust(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]) {
+    return super.sendRobust(sender, payload);
+  }
+
+  /** @internal */
+  override checkSend(sender: unknown, payload: unknown, method: string): void {
+    super.checkSend(sender, payload, method);
+    const p = payload as Record<string, unknown>;
+    const problem = payloadProblem(this.family, p);
+    if (problem) throw new TypeError(`Signal "${this.name}": ${method}() payload ${problem}`);
+  }
+
+  /** @internal A class sender matches connections made with its entity name too. */
+  override senderMatches(connected: Sender, sender: Sender): boolean {
+    if (connected === sender) return true;
+    if (typeof connected !== 'string' || typeof sender !== 'function') return false;
+    const names = entityNames.get(sender);
+    return names ? names.has(connected) : sender.name === connected;
+  }
+
+  protected override allowedOptionKeys(): readonly string[] {
+    return ['sender', 'dispatchUid', 'weak', 'phase', 'batch'];
+  }
+
+  protected override checkPhase(phase: unknown): string {
+    if (phase === undefined || phase === 'transaction') return 'transaction';
+    if (phase !== 'commit' && phase !== 'rollback') {
+      throw new TypeError(
+        `Signal "${this.name}": option "phase" must be 'transaction', 'commit' or 'rollback', got ${typeof phase === 'string' ? JSON.stringify(phase) : typeof phase}`,
+      );
+    }
+    if (this.timing === 'pre' || this.family === 'load') {
+      throw new TypeError(
+        `Signal "${this.name}": phase "${phase}" is not allowed: ${this.name} runs before the write ` +
+          '(or on a read) and may veto it, which cannot be deferred; use the matching post* signal',
+      );
+    }
+    return phase;
+  }
+
+  protected override checkBatch(batch: unknown): boolean {
+    if (batch === undefined) return false;
+    if (typeof batch !== 'boolean') {
+      throw new TypeError(`Signal "${this.name}": option "batch" must be a boolean, got ${typeof batch}`);
+    }
+    return batch;
+  }
+}
+
+const sources = new Set(['save', 'insert', 'update', 'upsert', 'remove', 'delete', 'softRemove', 'softDelete', 'recover', 'restore']);
+
+function payloadProblem(family: Family, p: Record<string, unknown>): string | undefined {
+  const missing = (['manager', 'dataSource'] as const).find((k) => !(k in p));
+  if (missing) return `lacks "${missing}"`;
+  switch (family) {
+    case 'save':
+      if (!('instance' in p) || typeof p.instance !== 'object' || p.instance === null) return 'needs "instance" (the entity object)';
+      if (p.created !== true && p.created !== false && p.created !== null) return 'needs "created": true, false or null';
+      if (typeof p.partial !== 'boolean') return 'needs "partial": a boolean';
+      if (!sources.has(p.source as string)) return `has an unknown "source" (${String(p.source)})`;
+      return undefined;
+    case 'delete':
+      if (!sources.has(p.source as string)) return `has an unknown "source" (${String(p.source)})`;
+      return undefined;
+    case 'load':
+      if (typeof p.instance !== 'object' || p.instance === null) return 'needs "instance" (the loaded entity)';
+      return undefined;
+    case 'm2m':
+      if (p.action !== 'add' && p.action !== 'remove') return 'needs "action": \'add\' or \'remove\'';
+      if (!Array.isArray(p.relatedIds)) return 'needs "relatedIds": an array';
+      return undefined;
+  }
+}
+
+/** Sent before an entity is inserted or updated; `created` says which. */
+export const preSave = new ModelSignal({ name: 'preSave', family: 'save', timing: 'pre' });
+/** Sent after an entity is inserted or updated; `created` says which. */
+export const postSave = new ModelSignal({ name: 'postSave', family: 'save', timing: 'post' });
+/** Sent before rows are deleted (remove(), delete()). */
+export const preDelete = new ModelSignal({ name: 'preDelete', family: 'delete', timing: 'pre' });
+/** Sent after rows are deleted (remove(), delete()). */
+export const postDelete = new ModelSignal({ name: 'postDelete', family: 'delete', timing: 'post' });
+/** Sent before rows are soft-deleted (softRemove(), softDelete()). */
+export const preSoftDelete = new ModelSignal({ name: 'preSoftDelete', family: 'delete', timing: 'pre' });
+/** Sent after rows are soft-deleted (softRemove(), softDelete()). */
+export const postSoftDelete = new ModelSignal({ name: 'postSoftDelete', family: 'delete', timing: 'post' });
+/** Sent before soft-deleted rows are restored (recover(), restore()). */
+export const preRestore = new ModelSignal({ name: 'preRestore', family: 'delete', timing: 'pre' });
+/** Sent after soft-deleted rows are restored (recover(), restore()). */
+export const postRestore = new ModelSignal({ name: 'postRestore', family: 'delete', timing: 'post' });
+/** Sent for every entity loaded from the database. */
+export const postLoad = new ModelSignal({ name: 'postLoad', family: 'load', timing: 'post' });
+/** Sent after rows are added to or removed from a many-to-many junction table; sender is the owning class. */
+export const m2mChanged = new ModelSignal({ name: 'm2mChanged', family: 'm2m', timing: 'post' });
+
+/** Every model signal, in a fixed order (introspection, muting). */
+export const allModelSignals: readonly ModelSignal<Family, Timing>[] = modelSignals;

@@ -1,0 +1,247 @@
+import {
+  EventSubscriber,
+  InsertQueryBuilder,
+  type AfterQueryEvent,
+  type DataSource,
+  type EntitySubscriberInterface,
+  type InsertEvent,
+  type LoadEvent,
+  type ObjectLiteral,
+  type QueryRunner,
+  type RecoverEvent,
+  type RemoveEvent,
+  type SoftRemoveEvent,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+  type TransactionStartEvent,
+  type UpdateEvent,
+} from 'typeorm';
+import { SignalsError } from '../signals/errors';
+import { currentScope } from '../signals/scope';
+import type { Sender } from '../signals/types';
+import { enqueue, type JunctionRow } from './dispatcher';
+import {
+  dataSourceOf,
+  insertFields,
+  insertKinds,
+  loadFields,
+  removeFields,
+  senderOf,
+  updateFields,
+  type InsertKind,
+} from './events';
+import {
+  postDelete,
+  postLoad,
+  postRestore,
+  postSave,
+  postSoftDelete,
+  preDelete,
+  preRestore,
+  preSave,
+  preSoftDelete,
+  m2mChanged,
+  registerEntityName,
+  type Family,
+  type ModelSignal,
+  type Timing,
+} from './model-signal';
+import {
+  queryFailed,
+  transactionCommitted,
+  transactionCommitting,
+  transactionRolledBack,
+  transactionRollingBack,
+  transactionStarted,
+} from './transactions';
+
+// Marks our subscriber across copies of this package (CJS and ESM builds loaded side by side).
+const BRAND = Symbol.for('typeorm-signals.subscriber');
+
+/** @internal Whether an object in dataSource.subscribers is a typeorm-signals subscriber. */
+export function isSignalsSubscriber(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
+}
+
+const registered = new WeakSet<DataSource>();
+
+/**
+ * The one TypeORM subscriber that feeds every model signal. List it in the DataSource options
+ * (`subscribers: [SignalsSubscriber]`) or call `installSignals(dataSource)` after initialize().
+ * When a DataSource holds it twice, only the first copy dispatches: a receiver never runs twice.
+ */
+@EventSubscriber()
+export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
+  readonly [BRAND] = true;
+
+  constructor() {
+    patchInsertQueryBuilder();
+  }
+
+  beforeInsert(event: InsertEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, preSave, event.metadata, () => insertFields(event));
+  }
+
+  afterInsert(event: InsertEvent<ObjectLiteral>) {
+    if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'add', (event.entityId as ObjectLiteral) ?? event.entity);
+    return this.row(event.queryRunner, postSave, event.metadata, () => insertFields(event));
+  }
+
+  beforeUpdate(event: UpdateEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, preSave, event.metadata, () => updateFields(event));
+  }
+
+  afterUpdate(event: UpdateEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, postSave, event.metadata, () => updateFields(event));
+  }
+
+  beforeRemove(event: RemoveEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, preDelete, event.metadata, () => removeFields(event, 'remove'));
+  }
+
+  afterRemove(event: RemoveEvent<ObjectLiteral>) {
+    if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'remove', (event.entityId as ObjectLiteral) ?? event.databaseEntity);
+    return this.row(event.queryRunner, postDelete, event.metadata, () => removeFields(event, 'remove'));
+  }
+
+  beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, preSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
+  }
+
+  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, postSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
+  }
+
+  beforeRecover(event: RecoverEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, preRestore, event.metadata, () => removeFields(event, 'recover'));
+  }
+
+  afterRecover(event: RecoverEvent<ObjectLiteral>) {
+    return this.row(event.queryRunner, postRestore, event.metadata, () => removeFields(event, 'recover'));
+  }
+
+  afterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>) {
+    if (!event) return undefined;
+    return this.row(event.queryRunner, postLoad, event.metadata, () => loadFields(entity, event));
+  }
+
+  afterQuery(event: AfterQueryEvent) {
+    if (!event.success && this.isActiveFor(event.queryRunner)) queryFailed(event.queryRunner, event.error);
+  }
+
+  afterTransactionStart(event: TransactionStartEvent) {
+    if (this.isActiveFor(event.queryRunner)) transactionStarted(event.queryRunner);
+  }
+
+  beforeTransactionCommit(event: TransactionCommitEvent) {
+    if (this.isActiveFor(event.queryRunner)) transactionCommitting(event.queryRunner);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent) {
+    if (this.isActiveFor(event.queryRunner)) return transactionCommitted(event.queryRunner);
+    return undefined;
+  }
+
+  beforeTransactionRollback(event: TransactionRollbackEvent) {
+    if (this.isActiveFor(event.queryRunner)) transactionRollingBack(event.queryRunner);
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent) {
+    if (this.isActiveFor(event.queryRunner)) return transactionRolledBack(event.queryRunner);
+    return undefined;
+  }
+
+  /**
+   * The hot path of every write: when nothing listens for this (signal, sender) and no capture
+   * is open, it returns without building a payload or a promise.
+   */
+  private row(
+    runner: QueryRunner,
+    signal: ModelSignal<Family, Timing>,
+    metadata: import('typeorm').EntityMetadata,
+    fields: () => object,
+  ): Promise<void> | undefined {
+    const sender: Sender = senderOf(metadata);
+    if (!signal.hasListeners(sender) && currentScope() === undefined) return undefined;
+    if (!this.isActiveFor(runner)) return undefined;
+    const dataSource = dataSourceOf(runner);
+    if (!registered.has(dataSource)) registerNames(dataSource);
+    return enqueue(runner, { signal, sender, fields });
+  }
+
+  private junction(runner: QueryRunner, metadata: import('typeorm').EntityMetadata, action: 'add' | 'remove', key: ObjectLiteral | undefined) {
+    if (!m2mChanged.hasListeners() && currentScope() === undefined) return undefined;
+    if (!this.isActiveFor(runner)) return undefined;
+    const row: JunctionRow = { junction: true, action, metadata, key };
+    return enqueue(runner, row);
+  }
+
+  /** Only the first typeorm-signals subscriber of a DataSource dispatches. */
+  private isActiveFor(runner: QueryRunner): boolean {
+    const subscribers = dataSourceOf(runner).subscribers;
+    for (const s of subscribers) if (isSignalsSubscriber(s)) return s === this;
+    return false;
+  }
+}
+
+function registerNames(dataSource: DataSource): void {
+  registered.add(dataSource);
+  for (const metadata of dataSource.entityMetadatas) registerEntityName(metadata.target as Sender, metadata.name);
+}
+
+/**
+ * Adds the signals subscriber to an initialized DataSource (for DataSources you do not create
+ * yourself, e.g. NestJS's). Idempotent: a DataSource that already has one keeps it. Returns a
+ * function that removes what this call added.
+ *
+ * @example
+ * await dataSource.initialize();
+ * const uninstall = installSignals(dataSource);
+ */
+export function installSignals(dataSource: DataSource): () => void {
+  if (dataSource === null || typeof dataSource !== 'object' || !Array.isArray((dataSource as { subscribers?: unknown }).subscribers)) {
+    throw new TypeError('installSignals(): expected a TypeORM DataSource');
+  }
+  if (!dataSource.isInitialized) {
+    throw new SignalsError(
+      'installSignals(): the DataSource is not initialized; call installSignals() after dataSource.initialize() ' +
+        '(TypeORM replaces the subscribers list during initialize), or list SignalsSubscriber in its subscribers option',
+    );
+  }
+  registerNames(dataSource);
+  if (dataSource.subscribers.some(isSignalsSubscriber)) return () => undefined;
+  const subscriber = new SignalsSubscriber();
+  (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
+  return () => {
+    const list = dataSource.subscribers as EntitySubscriberInterface[];
+    const index = list.indexOf(subscriber);
+    if (index >= 0) list.splice(index, 1);
+  };
+}
+
+const PATCHED = Symbol.for('typeorm-signals.insert-kind');
+
+/**
+ * insert(), upsert() and insert().orIgnore() reach subscribers exactly like save() does; only
+ * the query builder knows which it was. Marking its value objects for the duration of
+ * execute() lets postSave say `created: null` for an upsert instead of a wrong `true`.
+ */
+function patchInsertQueryBuilder(): void {
+  const proto = InsertQueryBuilder.prototype as unknown as Record<PropertyKey, unknown> & { execute: (...args: unknown[]) => Promise<unknown> };
+  if (proto[PATCHED]) return;
+  const original = proto.execute;
+  proto.execute = async function execute(this: InsertQueryBuilder<ObjectLiteral>, ...args: unknown[]) {
+    const map = this.expressionMap as unknown as { callListeners: boolean; valuesSet: unknown; onUpdate?: unknown; onConflict?: unknown; onIgnore?: unknown };
+    const values = map.callListeners ? map.valuesSet : undefined;
+    if (values === undefined || values === null) return original.apply(this, args);
+    const list = (Array.isArray(values) ? values : [values]) as object[];
+    const kind: InsertKind = map.onUpdate || map.onConflict ? 'upsert' : map.onIgnore ? 'insertOrIgnore' : 'insert';
+    for (const value of list) insertKinds.set(value, kind);
+    try {
+      return await original.apply(this, args);
+    } finally {
+      for (const value of list) insertKinds.delete(value);
+    }
+  };
+  proto[PATCHED] = true;
+}
