@@ -41,8 +41,6 @@ export interface WriteContext<Ph extends Phase = Phase> {
 }
 
 interface SaveFields<E> {
-  /** true: inserted; false: updated; null: TypeORM cannot tell (upsert(), insert().orIgnore()). */
-  readonly created: boolean | null;
   /** Changed property names (the SET keys for update()), or undefined when TypeORM does not know. */
   readonly updateFields: readonly string[] | undefined;
   /** The database row before an update (save() of an existing entity), else undefined: unknown, not "unchanged". */
@@ -59,11 +57,18 @@ interface SaveFields<E> {
 
 /**
  * The payload of preSave/postSave. Discriminated by `partial`: an update() statement only knows
- * the values it SETs, so `instance` is then a `Partial<E>`.
+ * the values it SETs, so `instance` is then a `Partial<E>`. `if (created)` or `if (!partial)`
+ * narrows `instance` to the whole entity.
+ *
+ * `created` is true for an insert, false for an update, and null where TypeORM cannot tell
+ * (upsert(), insert().orIgnore()).
  */
 export type SavePayload<E = ObjectLiteral, Ph extends Phase = Phase> = SaveFields<E> &
   WriteContext<Ph> &
-  ({ readonly partial: false; readonly instance: E } | { readonly partial: true; readonly instance: Partial<E> });
+  (
+    | { readonly partial: false; readonly created: boolean | null; readonly instance: E }
+    | { readonly partial: true; readonly created: false; readonly instance: Partial<E> }
+  );
 
 /** The payload of the delete, soft-delete and restore signals. */
 export interface DeletePayload<E = ObjectLiteral, Ph extends Phase = Phase> extends WriteContext<Ph> {

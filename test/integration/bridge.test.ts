@@ -293,7 +293,7 @@ describe('recursion', () => {
     listen(() =>
       postSave.connect(
         async function bumpPosts({ instance, manager }) {
-          instance.posts += 1;
+          instance.posts = (instance.posts ?? 0) + 1;
           await manager.save(Author, instance);
         },
         { sender: Author },

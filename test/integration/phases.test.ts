@@ -116,7 +116,7 @@ describe('commit phase', () => {
   ])('never runs after %s, and the rollback phase runs instead', async (_name, act) => {
     const commits = recordPhase('commit');
     const rollbacks: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void rollbacks.push(instance.name), { sender: Author, phase: 'rollback' }));
+    listen(() => postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await act();
     expect(commits).toEqual([]);
     expect(rollbacks).toEqual(['x']);
@@ -126,7 +126,7 @@ describe('commit phase', () => {
   test('drops the work of a savepoint that rolled back, keeps the rest', async () => {
     const log = recordPhase('commit');
     const undone: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void undone.push(instance.name), { sender: Author, phase: 'rollback' }));
+    listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await ds.transaction(async (outer) => {
       await outer.save(Author, { name: 'kept' });
       await outer
@@ -179,7 +179,7 @@ describe('commit phase', () => {
 describe('rollback phase', () => {
   test('does not run when the transaction commits', async () => {
     const rollbacks: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void rollbacks.push(instance.name), { sender: Author, phase: 'rollback' }));
+    listen(() => postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await ds.getRepository(Author).save({ name: 'fine' });
     await ds.getRepository(Author).insert({ name: 'autocommit' });
     expect(rollbacks).toEqual([]);
@@ -247,7 +247,7 @@ describe('batch receivers', () => {
     const calls: Array<[string, number[]]> = [];
     for (const phase of ['transaction', 'commit'] as const) {
       listen(() =>
-        postSave.connect(({ items }) => void calls.push([phase, items.map((i) => i.instance.id)]), { sender: Author, batch: true, phase }),
+        postSave.connect(({ items }) => void calls.push([phase, items.map((i) => Number(i.instance.id))]), { sender: Author, batch: true, phase }),
       );
     }
     const saved = await ds.getRepository(Author).save([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
