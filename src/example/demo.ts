@@ -1,0 +1,121 @@
+/**
+ * `npm run demo`: the Django tutorial's "a profile for every new user", end to end.
+ *
+ * Without DATABASE_URL it needs no server: the migrations run on an in-memory PGlite database.
+ * With DATABASE_URL (postgres://...) it works in a fresh schema on that server and drops the
+ * schema at the end, so it can be rerun and leaves nothing behind.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { postSave } from '../index';
+import { createExampleDataSource } from './data-source';
+import { User, UserProfile } from './entities';
+import { connectExampleReceivers } from './receivers';
+
+/** The slice of `pg` used here (the package ships no types). */
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+async function onServer(url: string, sql: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+interface SentSignal {
+  signal: string;
+  sender: string;
+  row: string;
+  created: boolean | null;
+}
+
+function table(rows: Array<Record<string, unknown>>): string {
+  if (rows.length === 0) return '  (none)';
+  const columns = Object.keys(rows[0]);
+  const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? '-' : String(row[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (values: string[]) => '  ' + values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL || null;
+  const schema = url ? `signals_demo_${randomBytes(4).toString('hex')}` : undefined;
+  if (url && schema) await onServer(url, `CREATE SCHEMA "${schema}"`);
+
+  const dataSource = createExampleDataSource({ url, schema });
+  const sent: SentSignal[] = [];
+  const disconnectExample = connectExampleReceivers();
+  // A small recording receiver: every postSave, whatever the sender, one call per row.
+  const disconnectRecorder = postSave.connect(({ signal, sender, instance, created }) => {
+    const row =
+      sender === User
+        ? `user ${(instance as Partial<User>).email ?? '?'}`
+        : `profile of user ${(instance as Partial<UserProfile>).userId ?? '?'}`;
+    sent.push({ signal: signal.name, sender: typeof sender === 'string' ? sender : sender.name, row, created });
+  });
+
+  try {
+    await dataSource.initialize();
+    const ran = await dataSource.runMigrations();
+    const where = url ? `schema "${schema}" on DATABASE_URL's server` : 'an in-memory PGlite database';
+    console.log(`Migrated ${where}: ${ran.map((m) => m.name).join(', ')}\n`);
+
+    const users = dataSource.getRepository(User);
+    // Three sign-ups in one save(): one INSERT for the users, one for their profiles.
+    const [alice, bob] = await users.save([
+      users.create({ email: 'alice@example.com', name: 'Alice Example' }),
+      users.create({ email: 'bob@example.com', name: 'Bob Example' }),
+      users.create({ email: 'carol@example.com', name: null }),
+    ]);
+    void alice;
+    // An update: postSave with created = false, so no profile is created.
+    bob.name = 'Bob B. Example';
+    await users.save(bob);
+
+    const rows = await users.find({ relations: { profile: true }, order: { id: 'ASC' } });
+    const profiles = await dataSource.getRepository(UserProfile).count();
+    console.log('Users and their profiles:');
+    console.log(
+      table(
+        rows.map((u) => ({
+          id: u.id,
+          email: u.email,
+          name: u.name,
+          'profile id': u.profile?.id ?? null,
+          gender: u.profile?.gender ?? null,
+        })),
+      ),
+    );
+    console.log(`\n${rows.length} users, ${profiles} profiles.\n`);
+    console.log('Signals sent:');
+    console.log(table(sent.map((s) => ({ signal: s.signal, sender: s.sender, row: s.row, created: String(s.created) }))));
+    console.log(
+      '\ncreated: true for an insert, false for an update, null when TypeORM cannot tell (the profiles\n' +
+        'are inserted with ON CONFLICT DO NOTHING, so a row may have been skipped).',
+    );
+  } finally {
+    disconnectRecorder();
+    disconnectExample();
+    if (dataSource.isInitialized) {
+      if (schema) await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await dataSource.destroy();
+    } else if (url && schema) {
+      await onServer(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
