@@ -7,7 +7,6 @@ module.exports = {
   // One throwaway PostgreSQL for the whole run unless DATABASE_URL names a server.
   globalSetup: '<rootDir>/test/helpers/global-setup.mjs',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.mjs',
-  setupFilesAfterEnv: ['<rootDir>/test/helpers/no-pg-deprecation.ts'],
   maxWorkers: 2,
   testTimeout: 60000,
   collectCoverage: true,
