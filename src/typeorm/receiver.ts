@@ -1,0 +1,38 @@
+import type { ObjectLiteral } from 'typeorm';
+import { receiver as connectReceiver } from '../signals/receiver';
+import type { Signal } from '../signals/signal';
+import type { ClassOf } from '../signals/types';
+import type { Family, ModelBatchReceiver, ModelConnectOptions, ModelReceiver, ModelSignal, Timing } from './model-signal';
+import type { Phase } from './payloads';
+
+type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any): any } ? R : never;
+type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any } ? O : never;
+type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, options?: any): any } ? A : never;
+
+/**
+ * Connects `fn` to one signal or to each of several, with the same options, and returns `fn`:
+ * the stand-in for Django's `@receiver` decorator. With a model signal and a sender class the
+ * payload is typed for that entity, as with `connect`. Options are validated for every signal
+ * before any connection is made, so a bad option connects nothing.
+ *
+ * @example
+ * export const createProfile = receiver(postSave, { sender: User }, async ({ instance, created, manager }) => {
+ *   if (created) await manager.insert(UserProfile, { user: instance });
+ * });
+ */
+export function receiver<F extends Family, T extends Timing, E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction', R extends ModelBatchReceiver<F, E, Ph, ClassOf<E>> = ModelBatchReceiver<F, E, Ph, ClassOf<E>>>(
+  signal: ModelSignal<F, T>,
+  options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch: true },
+  fn: R,
+): R;
+export function receiver<F extends Family, T extends Timing, E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction', R extends ModelReceiver<F, E, Ph, ClassOf<E>> = ModelReceiver<F, E, Ph, ClassOf<E>>>(
+  signal: ModelSignal<F, T>,
+  options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch?: false },
+  fn: R,
+): R;
+export function receiver<S extends Signal<any>, F extends ReceiverOf<S>>(signal: S, options: OptionsOf<S> | undefined, fn: F): F;
+export function receiver<S extends Signal<any>, F extends (args: ArgsOf<S>) => unknown>(signals: readonly S[], options: OptionsOf<S> | undefined, fn: F): F;
+export function receiver(signal: any, options: any, fn: any): any {
+  return connectReceiver(signal, options, fn);
+}
