@@ -30,6 +30,8 @@ export interface DispatchEntry {
   sender: Sender;
   payload: object;
   phase: string | undefined;
+  /** A batch receiver call (payload `{ items, ... }`), not one row's send. */
+  batch: boolean;
   muted: boolean;
   receivers: ReceiverOutcome[];
 }
@@ -85,11 +87,12 @@ export function openEntries(
   payload: object,
   phase: string | undefined,
   muted: boolean,
+  batch = false,
 ): DispatchEntry[] | undefined {
   let entries: DispatchEntry[] | undefined;
   for (const sink of scope.sinks) {
     if (!sink.wants(signal, sender)) continue;
-    const entry: DispatchEntry = { signal, sender, payload, phase, muted, receivers: [] };
+    const entry: DispatchEntry = { signal, sender, payload, phase, batch, muted, receivers: [] };
     sink.record(entry);
     (entries ??= []).push(entry);
   }

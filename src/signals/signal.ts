@@ -233,9 +233,11 @@ export class Signal<P extends PayloadObject = {}> {
     let entries: DispatchEntry[] | undefined;
     if (scope !== undefined) {
       const muted = isMuted(scope, this, sender, (a, b) => this.senderMatches(a, b));
-      entries = openEntries(scope, this, sender, payload, phase, muted);
+      // The dispatcher passes only batch connections for a batch call, only per-row ones otherwise.
+      const batch = found.length > 0 && found[0].batch;
+      entries = openEntries(scope, this, sender, payload, phase, muted, batch);
       if (muted) {
-        if (trace.enabled) trace.skipped(this.name, sender, liveReceivers(found), 'muted');
+        if (trace.enabled && found.length > 0) trace.skipped(this.name, sender, liveReceivers(found), 'muted');
         return Promise.resolve([]);
       }
     }
