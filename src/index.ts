@@ -35,3 +35,6 @@ export type {
 } from './typeorm/payloads';
 export { SignalsSubscriber, installSignals } from './typeorm/subscriber';
 export { onCommit, onRollback } from './typeorm/transactions';
+
+export { withoutSignals } from './signals/mute';
+export type { SignalSelection } from './signals/mute';

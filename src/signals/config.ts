@@ -1,3 +1,5 @@
+import { trace } from './trace';
+
 /**
  * Process-wide settings: where failures are reported. Kept apart from `Signal` so the TypeORM
  * bridge (commit-phase failures) reports through the same place.
@@ -36,7 +38,7 @@ const defaultLogger: SignalsLogger = {
 
 const config: SignalsConfig = { logger: defaultLogger };
 
-const configKeys = new Set(['logger', 'onReceiverError']);
+const configKeys = new Set(['logger', 'onReceiverError', 'traceValues']);
 
 /**
  * Changes the process-wide settings; keys left out keep their value, `logger: null` restores
@@ -45,11 +47,19 @@ const configKeys = new Set(['logger', 'onReceiverError']);
 export function configureSignals(options: {
   logger?: SignalsLogger | null;
   onReceiverError?: ((report: FailureReport) => void) | null;
+  /**
+   * Include payload values (entities, previous rows, changes) in DEBUG=typeorm-signals trace
+   * lines. Off by default, because entities hold personal data; turn it on while debugging only.
+   */
+  traceValues?: boolean;
 }): void {
   for (const key of Object.keys(options)) {
     if (!configKeys.has(key)) {
       throw new TypeError(`configureSignals: unknown option "${key}" (known: ${[...configKeys].join(', ')})`);
     }
+  }
+  if ('traceValues' in options && typeof options.traceValues !== 'boolean') {
+    throw new TypeError(`configureSignals: "traceValues" must be a boolean, got ${typeof options.traceValues}`);
   }
   if ('logger' in options) {
     const logger = options.logger;
@@ -65,6 +75,7 @@ export function configureSignals(options: {
     }
     config.onReceiverError = cb ?? undefined;
   }
+  if ('traceValues' in options) trace.showValues = options.traceValues!;
 }
 
 /**

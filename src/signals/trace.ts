@@ -4,7 +4,8 @@ import type { Sender } from './types';
 
 /**
  * DEBUG=typeorm-signals tracing. Lines name the signal, sender, receiver, phase and duration,
- * and why a receiver did not run; payload values appear only after `trace.showValues = true`,
+ * and why a receiver did not run (muted, connected for other senders, queued for commit, dropped
+ * by a rollback); payload values appear only after `configureSignals({ traceValues: true })`,
  * because entities hold personal data.
  */
 const log = createDebug('typeorm-signals');

@@ -21,7 +21,7 @@ describe('configureSignals', () => {
     configureSignals({ logger: { error: (m) => void messages.push(m) } });
     expect(() => configureSignals({ loger: null } as never)).toThrow(TypeError);
     expect(() => configureSignals({ logger: null, onError: () => undefined } as never)).toThrow(
-      'configureSignals: unknown option "onError" (known: logger, onReceiverError)',
+      'configureSignals: unknown option "onError" (known: logger, onReceiverError, traceValues)',
     );
     // The logger is still the one set before: the bad calls changed nothing, not even their valid keys.
     await failOnce();
