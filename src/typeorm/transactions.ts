@@ -183,3 +183,14 @@ export function onRollback(managerOrQueryRunner: EntityManager | QueryRunner, fn
   if (typeof fn !== 'function') throw new TypeError(`onRollback(): the callback must be a function, got ${typeof fn}`);
   return defer(runnerOf(managerOrQueryRunner, 'onRollback'), 'rollback', wrapCallback(fn, 'onRollback'));
 }
+
+/**
+ * @internal For flushOnCommit() (typeorm-signals/testing): removes and returns the commit work
+ * queued on the runner so far, in every open transaction and savepoint frame, oldest first.
+ * Rollback work stays queued.
+ */
+export function takeCommitWork(runner: QueryRunner): Task[] {
+  const state = states.get(runner);
+  if (!state) return [];
+  return state.frames.flatMap((frame) => frame.commit.splice(0));
+}
