@@ -72,12 +72,11 @@ async function main(): Promise<void> {
 
     const users = dataSource.getRepository(User);
     // Three sign-ups in one save(): one INSERT for the users, one for their profiles.
-    const [alice, bob] = await users.save([
+    const [, bob] = await users.save([
       users.create({ email: 'alice@example.com', name: 'Alice Example' }),
       users.create({ email: 'bob@example.com', name: 'Bob Example' }),
       users.create({ email: 'carol@example.com', name: null }),
     ]);
-    void alice;
     // An update: postSave with created = false, so no profile is created.
     bob.name = 'Bob B. Example';
     await users.save(bob);
