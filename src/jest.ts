@@ -1,0 +1,216 @@
+/**
+ * typeorm-signals/jest: `toHaveSent` and `toHaveSentTimes` for the records of captureSignals().
+ *
+ * Importing this module registers the matchers when jest's global `expect` exists (a
+ * `setupFilesAfterEach` entry or an import at the top of a test file); `signalMatchers` is
+ * exported too, for `expect.extend(signalMatchers)` where there is no global expect.
+ */
+import { describeFunction } from './signals/errors';
+import { Signal } from './signals/signal';
+import type { Sender } from './signals/types';
+import type { SignalRecord } from './testing/capture';
+
+/** What `toHaveSent` matches: `sender` (a class or entity name), plus payload fields, compared with jest's equality (asymmetric matchers allowed). */
+export type SentExpectation<P = Record<string, unknown>> = { sender?: Sender } & { [K in keyof P]?: unknown };
+
+/** The slice of jest's matcher context the matchers use (no dependency on jest's types). */
+interface MatcherContext {
+  isNot?: boolean;
+  equals(a: unknown, b: unknown): boolean;
+}
+
+interface MatcherResult {
+  pass: boolean;
+  message(): string;
+}
+
+/** How many sends a failure message lists before "... and N more". */
+const LISTED = 20;
+
+function recordsOf(received: unknown, matcher: string): readonly SignalRecord[] {
+  const list = Array.isArray(received)
+    ? received
+    : typeof received === 'object' && received !== null && Array.isArray((received as { records?: unknown }).records)
+      ? (received as { records: unknown[] }).records
+      : undefined;
+  if (list === undefined || !list.every(isRecord)) {
+    throw new TypeError(
+      `expect(received).${matcher}(): received must be the records of captureSignals() (or the { result, records } it resolves to), got ${describeValue(received)}`,
+    );
+  }
+  return list;
+}
+
+function isRecord(value: unknown): value is SignalRecord {
+  return typeof value === 'object' && value !== null && (value as SignalRecord).signal instanceof Signal && Array.isArray((value as SignalRecord).receivers);
+}
+
+function checkSignal(signal: unknown, matcher: string): asserts signal is Signal<any> {
+  if (!(signal instanceof Signal)) {
+    throw new TypeError(`expect(records).${matcher}(): the first argument must be a Signal (postSave, ...), got ${describeValue(signal)}`);
+  }
+}
+
+function checkExpectation(expected: unknown, matcher: string): asserts expected is SentExpectation | undefined {
+  if (expected === undefined) return;
+  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
+    throw new TypeError(`expect(records).${matcher}(): the expected fields must be an object such as { sender: User, created: true }, got ${describeValue(expected)}`);
+  }
+  const sender = (expected as { sender?: unknown }).sender;
+  if (sender !== undefined && ((typeof sender !== 'function' && typeof sender !== 'string') || sender === '')) {
+    throw new TypeError(`expect(records).${matcher}(): "sender" must be a class or an entity name string, got ${describeValue(sender)}`);
+  }
+}
+
+/** The sends the matchers count: one per row (or plain send), receivers delivered, not muted. */
+function counted(records: readonly SignalRecord[]): SignalRecord[] {
+  return records.filter((r) => r.phase === 'transaction' && !r.batch);
+}
+
+function matches(ctx: MatcherContext, record: SignalRecord, signal: Signal<any>, expected: SentExpectation | undefined): boolean {
+  if (record.signal !== signal || record.muted) return false;
+  if (expected === undefined) return true;
+  for (const key of Object.keys(expected)) {
+    const want = (expected as Record<string, unknown>)[key];
+    if (key === 'sender') {
+      if (want !== undefined && !signal.senderMatches(want as Sender, record.sender)) return false;
+      continue;
+    }
+    if (!(key in record.payload) || !ctx.equals(record.payload[key], want)) return false;
+  }
+  return true;
+}
+
+/**
+ * Passes when `signal` was sent (not muted) at least once, with this sender and these payload
+ * fields when given. Counts one send per row: a batch receiver's call is not a send of its own.
+ *
+ * @example
+ * expect(records).toHaveSent(postSave, { sender: User, created: true });
+ */
+export function toHaveSent(this: MatcherContext, received: unknown, signal: Signal<any>, expected?: SentExpectation): MatcherResult {
+  const records = recordsOf(received, 'toHaveSent');
+  checkSignal(signal, 'toHaveSent');
+  checkExpectation(expected, 'toHaveSent');
+  const sends = counted(records);
+  const hits = sends.filter((r) => matches(this, r, signal, expected));
+  const call = `expect(records)${this.isNot ? '.not' : ''}.toHaveSent(${signal.name}${expected ? ', expected' : ''})`;
+  const what = describeExpectation(signal, expected);
+  const pass = hits.length > 0;
+  return {
+    pass,
+    message: () =>
+      pass
+        ? `${call}\n\nExpected ${what} not to be sent, but it was sent ${times(hits.length)}:\n${list(hits, expected)}`
+        : `${call}\n\nExpected ${what} to be sent, but it was not. ${sentInstead(sends, expected)}`,
+  };
+}
+
+/**
+ * Passes when `signal` was sent (not muted) exactly `count` times, counting only the sends that
+ * match `expected` when given. One send per row: saving 3 users in one save() is 3 sends.
+ *
+ * @example
+ * expect(records).toHaveSentTimes(postSave, 3, { sender: User });
+ */
+export function toHaveSentTimes(
+  this: MatcherContext,
+  received: unknown,
+  signal: Signal<any>,
+  count: number,
+  expected?: SentExpectation,
+): MatcherResult {
+  const records = recordsOf(received, 'toHaveSentTimes');
+  checkSignal(signal, 'toHaveSentTimes');
+  if (!Number.isInteger(count) || count < 0) {
+    throw new TypeError(`expect(records).toHaveSentTimes(): the count must be a whole number >= 0, got ${describeValue(count)}`);
+  }
+  checkExpectation(expected, 'toHaveSentTimes');
+  const sends = counted(records);
+  const hits = sends.filter((r) => matches(this, r, signal, expected));
+  const call = `expect(records)${this.isNot ? '.not' : ''}.toHaveSentTimes(${signal.name}, ${count}${expected ? ', expected' : ''})`;
+  const what = describeExpectation(signal, expected);
+  const pass = hits.length === count;
+  return {
+    pass,
+    message: () =>
+      pass
+        ? `${call}\n\nExpected ${what} not to be sent ${times(count)}, but it was.`
+        : `${call}\n\nExpected ${what} to be sent ${times(count)}, but it was sent ${times(hits.length)}. ${sentInstead(sends, expected)}`,
+  };
+}
+
+/** For `expect.extend(signalMatchers)`. */
+export const signalMatchers = { toHaveSent, toHaveSentTimes };
+
+// Registers the matchers on import when jest's global expect is there.
+const globalExpect = (globalThis as { expect?: { extend?: (matchers: object) => void } }).expect;
+if (typeof globalExpect?.extend === 'function') globalExpect.extend(signalMatchers);
+
+function times(n: number): string {
+  return n === 1 ? '1 time' : `${n} times`;
+}
+
+function describeExpectation(signal: Signal<any>, expected: SentExpectation | undefined): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(expected ?? {})) {
+    parts.push(key === 'sender' ? `sender ${describeFunction(value)}` : `${key}: ${short(value)}`);
+  }
+  return parts.length ? `${signal.name} with ${parts.join(', ')}` : signal.name;
+}
+
+function sentInstead(sends: readonly SignalRecord[], expected: SentExpectation | undefined): string {
+  if (sends.length === 0) return 'Nothing was sent.';
+  return `Sent (${sends.length}):\n${list(sends, expected)}`;
+}
+
+/**
+ * One line per send: signal, sender, and the values of the expected payload fields only; an
+ * object value shows as its class name, so entities are never printed whole.
+ */
+function list(sends: readonly SignalRecord[], expected: SentExpectation | undefined): string {
+  const keys = Object.keys(expected ?? {}).filter((k) => k !== 'sender');
+  const lines = sends.slice(0, LISTED).map((r, i) => {
+    const fields = keys.map((k) => ` ${k}=${k in r.payload ? short(r.payload[k]) : '(absent)'}`).join('');
+    return `  ${i + 1}. ${r.signal.name} sender=${describeFunction(r.sender)}${fields}${r.muted ? ' (muted)' : ''}`;
+  });
+  if (sends.length > LISTED) lines.push(`  ... and ${sends.length - LISTED} more`);
+  return lines.join('\n');
+}
+
+/** A value as failure messages show it: primitives in full (strings cut at 40), objects by kind only. */
+function short(value: unknown): string {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value);
+  if (typeof value === 'function') return describeFunction(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  const asymmetric = value as { $$typeof?: symbol; toAsymmetricMatcher?: () => string };
+  if (typeof asymmetric.toAsymmetricMatcher === 'function') return asymmetric.toAsymmetricMatcher();
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `${name} {…}` : '{…}';
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') return short(value);
+  return `${typeof value} ${short(value)}`;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R, T = {}> {
+      /**
+       * The captured records hold a send of `signal` (not muted) with this sender and these
+       * payload fields, if given. One send per row; batch calls are not counted.
+       */
+      toHaveSent<P extends object>(signal: Signal<P>, expected?: SentExpectation<P>): R;
+      /** The captured records hold exactly `count` sends of `signal` (not muted) that match `expected`. */
+      toHaveSentTimes<P extends object>(signal: Signal<P>, count: number, expected?: SentExpectation<P>): R;
+    }
+  }
+}
