@@ -38,3 +38,5 @@ export { onCommit, onRollback } from './typeorm/transactions';
 
 export { withoutSignals } from './signals/mute';
 export type { SignalSelection } from './signals/mute';
+export { describeSignals, checkSignals } from './typeorm/check';
+export type { SignalDescription, SignalProblem, SignalProblemCode } from './typeorm/check';

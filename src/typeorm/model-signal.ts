@@ -1,5 +1,7 @@
 import type { ObjectLiteral } from 'typeorm';
 import { Signal, type ConnectOptions, type ReceiverArgs } from '../signals/signal';
+import { describeFunction } from '../signals/errors';
+import { trace } from '../signals/trace';
 import type { ClassOf, Disconnect, Sender } from '../signals/types';
 import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, Phase, SavePayload } from './payloads';
 
@@ -104,6 +106,24 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     const p = payload as Record<string, unknown>;
     const problem = payloadProblem(this.family, p);
     if (problem) throw new TypeError(`Signal "${this.name}": ${method}() payload ${problem}`);
+  }
+
+  /**
+   * Whether a receiver would run for this sender. The subscriber asks this for every entity
+   * event, so with DEBUG=typeorm-signals on, a miss caused by receivers connected only for other
+   * senders is traced here ("not run (other sender ...)"): the usual cause is a wrong sender class.
+   */
+  override hasListeners(sender?: Sender): boolean {
+    if (super.hasListeners(sender)) return true;
+    if (sender !== undefined && trace.enabled) this.traceOtherSenders(sender);
+    return false;
+  }
+
+  private traceOtherSenders(sender: Sender): void {
+    const others = this.receivers();
+    if (others.length === 0) return;
+    const senders = [...new Set(others.map((r) => describeFunction(r.sender)))].join(', ');
+    trace.skipped(this.name, sender, others.map((r) => r.receiver), `other sender; connected for ${senders}`);
   }
 
   /** @internal A class sender matches connections made with its entity name too. */

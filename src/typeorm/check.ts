@@ -1,0 +1,153 @@
+import type { DataSource } from 'typeorm';
+import { SignalsError, describeFunction } from '../signals/errors';
+import type { ReceiverInfo } from '../signals/signal';
+import type { Sender } from '../signals/types';
+import { allModelSignals, type Family, type ModelSignal, type Timing } from './model-signal';
+import { isSignalsSubscriber } from './subscriber';
+
+/** One model signal and its connections, as describeSignals() lists them. */
+export interface SignalDescription {
+  signal: ModelSignal<Family, Timing>;
+  /** As `signal.receivers()`: receiver, sender, phase, batch, dispatchUid, weak, connectedAt. */
+  receivers: ReceiverInfo[];
+}
+
+/**
+ * Every model signal (preSave, postSave, ..., m2mChanged) with its receivers, in a fixed order;
+ * signals without receivers are listed with an empty list. For start-up logs and debugging.
+ */
+export function describeSignals(): SignalDescription[] {
+  return allModelSignals.map((signal) => ({ signal, receivers: signal.receivers() as ReceiverInfo[] }));
+}
+
+export type SignalProblemCode = 'unknown-sender' | 'not-installed' | 'installed-twice';
+
+/** Something checkSignals() found that makes receivers not run (or not as expected). */
+export interface SignalProblem {
+  code: SignalProblemCode;
+  /** What is wrong and how to fix it; names signals, receivers, senders and call sites, never values. */
+  message: string;
+  /** 'unknown-sender': the signal, the receiver and its sender. */
+  signal?: ModelSignal<Family, Timing>;
+  receiver?: Function;
+  sender?: Sender;
+}
+
+/**
+ * Checks the model-signal setup against an initialized DataSource and returns what is wrong
+ * (an empty list when nothing is):
+ * - 'not-installed': the DataSource has no SignalsSubscriber, so no model signal is sent;
+ * - 'installed-twice': it has more than one (only the first dispatches; the others are dead weight,
+ *   often a second copy of the package);
+ * - 'unknown-sender': a receiver's sender is neither an entity class nor an entity name of this
+ *   DataSource, so it never runs (a typo in a name, or a class that is not the entity class).
+ *
+ * Receivers connected for every sender are always fine. An application with several DataSources
+ * should check each with the receivers meant for it: a sender of another DataSource is unknown here.
+ *
+ * @example
+ * await dataSource.initialize();
+ * for (const problem of checkSignals(dataSource)) logger.warn(problem.message);
+ */
+export function checkSignals(dataSource: DataSource): SignalProblem[] {
+  if (dataSource === null || typeof dataSource !== 'object' || !Array.isArray((dataSource as { subscribers?: unknown }).subscribers)) {
+    throw new TypeError('checkSignals(): expected a TypeORM DataSource');
+  }
+  if (!dataSource.isInitialized) {
+    throw new SignalsError('checkSignals(): the DataSource is not initialized; call checkSignals() after dataSource.initialize()');
+  }
+  const problems: SignalProblem[] = [];
+  const installed = dataSource.subscribers.filter(isSignalsSubscriber).length;
+  if (installed === 0) {
+    problems.push({
+      code: 'not-installed',
+      message:
+        'checkSignals(): the DataSource has no SignalsSubscriber, so no model signal (postSave, ...) is sent for it; ' +
+        'list SignalsSubscriber in its subscribers option or call installSignals(dataSource) after initialize()',
+    });
+  } else if (installed > 1) {
+    problems.push({
+      code: 'installed-twice',
+      message:
+        `checkSignals(): the DataSource has ${installed} SignalsSubscribers; only the first sends signals. ` +
+        'List SignalsSubscriber once (two copies of typeorm-signals in node_modules also cause this)',
+    });
+  }
+
+  const classes = new Map<Function, string>();
+  const names = new Map<string, string>();
+  for (const metadata of dataSource.entityMetadatas) {
+    if (metadata.isJunction) continue;
+    if (typeof metadata.target === 'function') classes.set(metadata.target, metadata.name);
+    else names.set(metadata.target, metadata.name);
+    names.set(metadata.name, metadata.name);
+  }
+  for (const signal of allModelSignals) {
+    for (const info of signal.receivers()) {
+      const sender = info.sender;
+      if (sender === undefined) continue;
+      if (typeof sender === 'function' ? classes.has(sender) : names.has(sender)) continue;
+      problems.push({
+        code: 'unknown-sender',
+        message: unknownSenderMessage(signal.name, info, sender, classes, names),
+        signal,
+        receiver: info.receiver,
+        sender,
+      });
+    }
+  }
+  return problems;
+}
+
+function unknownSenderMessage(
+  signalName: string,
+  info: ReceiverInfo,
+  sender: Sender,
+  classes: ReadonlyMap<Function, string>,
+  names: ReadonlyMap<string, string>,
+): string {
+  const where = info.connectedAt ? ` (connected at ${info.connectedAt})` : '';
+  const head = `checkSignals(): receiver ${describeFunction(info.receiver)} of ${signalName}${where} has sender`;
+  if (typeof sender === 'function') {
+    const sameName = [...classes.values()].includes(sender.name) || names.has(sender.name);
+    return (
+      `${head} class ${describeFunction(sender)}, which is not an entity class of this DataSource, so it never runs` +
+      (sameName
+        ? `; the entity called ${sender.name} is another class (a second copy of the module, or a class with the same name?)`
+        : '; connect it with the entity class itself')
+    );
+  }
+  const suggestion = closest(sender, [...names.keys()]);
+  return (
+    `${head} ${JSON.stringify(sender)}, which is not an entity name of this DataSource, so it never runs` +
+    (suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : '')
+  );
+}
+
+/** The entity name a typo most likely meant: same letters ignoring case, or at most 2 edits away. */
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = candidate.toLowerCase() === name.toLowerCase() ? 0 : distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
