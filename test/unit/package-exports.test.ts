@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+// `npm run build` (tsc -p tsconfig.build.json) compiles src/ to dist/ file by file, so every
+// path in package.json "exports" must be the build output of a source file that exists. This
+// checks that mapping without running the build; the entry points are then required by name.
+const root = path.resolve(__dirname, '../..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'));
+
+const toSource = (distPath: string, ext: '.js' | '.d.ts') => {
+  expect(distPath.startsWith('./dist/') && distPath.endsWith(ext)).toBe(true);
+  return path.join(root, 'src', distPath.slice('./dist/'.length, -ext.length) + '.ts');
+};
+
+test('the build writes src/ to dist/', () => {
+  expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist', declaration: true, noEmit: false });
+  expect(build.include).toEqual(['src']);
+});
+
+test.each([
+  ['.', 'index'],
+  ['./testing', 'testing/index'],
+  ['./jest', 'jest'],
+])('exports["%s"] is the CommonJS build of src/%s.ts, with its types', (subpath, file) => {
+  const entry = pkg.exports[subpath];
+  expect(entry).toEqual({ types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` });
+  expect(existsSync(toSource(entry.default, '.js'))).toBe(true);
+  expect(toSource(entry.types, '.d.ts')).toBe(toSource(entry.default, '.js'));
+  // moduleResolution "node" (node10) ignores "exports": typesVersions points it at the same types.
+  if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([entry.types.slice(2)]);
+});
+
+test('main and types agree with exports["."]; only dist is published', () => {
+  expect(`./${pkg.main}`).toBe(pkg.exports['.'].default);
+  expect(`./${pkg.types}`).toBe(pkg.exports['.'].types);
+  expect(pkg.files).toEqual(['dist']);
+});
