@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { postSave } from '../index';
+import { checkSignals, postSave } from '../index';
 import { createExampleDataSource } from './data-source';
 import { User, UserProfile } from './entities';
 import { connectExampleReceivers } from './receivers';
@@ -69,6 +69,13 @@ async function main(): Promise<void> {
     const ran = await dataSource.runMigrations();
     const where = url ? `schema "${schema}" on DATABASE_URL's server` : 'an in-memory PGlite database';
     console.log(`Migrated ${where}: ${ran.map((m) => m.name).join(', ')}\n`);
+    // Start-up check: no SignalsSubscriber (or two), or a receiver whose sender is not an entity here.
+    const problems = checkSignals(dataSource);
+    console.log(
+      problems.length === 0
+        ? 'checkSignals: no problems.\n'
+        : `checkSignals found ${problems.length} problem(s):\n${problems.map((p) => `  [${p.code}] ${p.message}`).join('\n')}\n`,
+    );
 
     const users = dataSource.getRepository(User);
     // Three sign-ups in one save(): one INSERT for the users, one for their profiles.

@@ -38,6 +38,7 @@ test('runs twice on the same database in a fresh schema each time, and leaves no
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Migrated schema "signals_demo_[0-9a-f]{8}" on DATABASE_URL's server/);
     expect(run.stdout).toMatch(/3 users, 3 profiles\./);
+    expect(run.stdout).toContain('checkSignals: no problems.');
     expect(run.stdout).toMatch(/postSave\s+User\s+user bob@example\.com\s+false/);
   }
   expect(await schemasAndTables()).toEqual([]);
