@@ -1,9 +1,10 @@
 /**
  * typeorm-signals/jest: `toHaveSent` and `toHaveSentTimes` for the records of captureSignals().
  *
- * Importing this module registers the matchers when jest's global `expect` exists (a
- * `setupFilesAfterEach` entry or an import at the top of a test file); `signalMatchers` is
- * exported too, for `expect.extend(signalMatchers)` where there is no global expect.
+ * Importing this module registers the matchers when jest's global `expect` exists (an import
+ * at the top of a test file, or in a `setupFilesAfterEnv` file) and declares their types;
+ * `signalMatchers` is exported too, for `expect.extend(signalMatchers)` where there is no
+ * global expect.
  */
 import { describeFunction } from './signals/errors';
 import { Signal } from './signals/signal';
