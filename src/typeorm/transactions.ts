@@ -102,7 +102,9 @@ export async function transactionRolledBack(runner: QueryRunner): Promise<void> 
   if (runner.isTransactionActive) {
     const undone = state.undone;
     state.undone = undefined;
-    if (undone) await runAll(undone.rollback);
+    if (!undone) return;
+    if (trace.enabled && undone.commit.length) trace.note(`savepoint rolled back: ${undone.commit.length} commit task(s) dropped`);
+    await runAll(undone.rollback);
     return;
   }
   states.delete(runner);
