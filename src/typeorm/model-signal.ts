@@ -109,17 +109,10 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   /**
-   * Whether a receiver would run for this sender. The subscriber asks this for every entity
-   * event, so with DEBUG=typeorm-signals on, a miss caused by receivers connected only for other
-   * senders is traced here ("not run (other sender ...)"): the usual cause is a wrong sender class.
+   * @internal With DEBUG=typeorm-signals, says why an entity event ran nothing when this signal
+   * has receivers for other senders only: the usual cause is a wrong sender class.
    */
-  override hasListeners(sender?: Sender): boolean {
-    if (super.hasListeners(sender)) return true;
-    if (sender !== undefined && trace.enabled) this.traceOtherSenders(sender);
-    return false;
-  }
-
-  private traceOtherSenders(sender: Sender): void {
+  traceOtherSenders(sender: Sender): void {
     const others = this.receivers();
     if (others.length === 0) return;
     const senders = [...new Set(others.map((r) => describeFunction(r.sender)))].join(', ');

@@ -18,6 +18,7 @@ import {
 } from 'typeorm';
 import { SignalsError } from '../signals/errors';
 import { currentScope } from '../signals/scope';
+import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
 import { enqueue, type JunctionRow } from './dispatcher';
 import {
@@ -162,7 +163,10 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     fields: () => object,
   ): Promise<void> | undefined {
     const sender: Sender = senderOf(metadata);
-    if (!signal.hasListeners(sender) && currentScope() === undefined) return undefined;
+    if (!signal.hasListeners(sender) && currentScope() === undefined) {
+      if (trace.enabled) signal.traceOtherSenders(sender);
+      return undefined;
+    }
     if (!this.isActiveFor(runner)) return undefined;
     const dataSource = dataSourceOf(runner);
     if (!registered.has(dataSource)) registerNames(dataSource);
