@@ -10,21 +10,20 @@ import type { Sender } from './types';
  */
 const log = createDebug('typeorm-signals');
 
-interface Trace {
-  readonly enabled: boolean;
+/**
+ * A class rather than an object literal: V8 keeps a literal with a getter in dictionary mode,
+ * which made every `trace.enabled` read on the send path a slow property lookup.
+ */
+class Trace {
   /** Include payload values in trace lines. Off by default: entities hold personal data. */
-  showValues: boolean;
-  ran(signal: string, sender: Sender, receiver: Function, phase: string | undefined, startedAt: number, outcome: 'ok' | 'threw', args: object): void;
-  skipped(signal: string, sender: Sender, receivers: readonly Function[], reason: string): void;
-  note(message: string): void;
-}
+  showValues = false;
 
-export const trace: Trace = {
-  get enabled() {
+  /** Whether DEBUG enables the namespace; asks `debug` on every read, so read it once per send. */
+  get enabled(): boolean {
     return log.enabled;
-  },
-  showValues: false,
-  ran(signal, sender, receiver, phase, startedAt, outcome, args) {
+  }
+
+  ran(signal: string, sender: Sender, receiver: Function, phase: string | undefined, startedAt: number, outcome: 'ok' | 'threw', args: object): void {
     const ms = (performance.now() - startedAt).toFixed(3);
     log(
       '%s sender=%s receiver=%s phase=%s %s in %sms%s',
@@ -36,15 +35,19 @@ export const trace: Trace = {
       ms,
       this.showValues ? ` payload=${safeJson(args)}` : '',
     );
-  },
-  skipped(signal, sender, receivers, reason) {
+  }
+
+  skipped(signal: string, sender: Sender, receivers: readonly Function[], reason: string): void {
     const names = receivers.map(describeFunction).join(', ');
     log('%s sender=%s not run (%s): %s', signal, describeFunction(sender), reason, names || '(no receivers)');
-  },
-  note(message) {
+  }
+
+  note(message: string): void {
     log(message);
-  },
-};
+  }
+}
+
+export const trace = new Trace();
 
 function safeJson(args: object): string {
   const seen = new WeakSet<object>();
