@@ -281,6 +281,48 @@ describe('installation', () => {
     }
   });
 
+  test('two DataSources listing SignalsSubscriber (TypeORM 0.3 gives both ONE shared instance): writes at once, each payload names its own', async () => {
+    const other = await openTestDataSource({ entities: blogEntities, migrations: blogMigrations, subscribers: [SignalsSubscriber] });
+    try {
+      const mine = ds.subscribers.find((s) => s instanceof SignalsSubscriber);
+      const theirs = other.dataSource.subscribers.find((s) => s instanceof SignalsSubscriber);
+      // 0.3 builds subscribers through its container: one singleton per class for every
+      // DataSource. 1.x constructs one per DataSource. The subscriber keeps no state of its own.
+      const typeorm03 = !('dataSource' in ds.manager);
+      expect(mine === theirs).toBe(typeorm03);
+      expect(Object.keys(mine!)).toEqual([]);
+      const seen: Array<[string, boolean]> = [];
+      listen(() =>
+        postSave.connect(
+          async ({ instance, dataSource, queryRunner, manager }) => {
+            await new Promise((r) => setTimeout(r, 5));
+            expect(queryRunner.manager).toBe(manager);
+            seen.push([String(instance.name), dataSource === ds]);
+          },
+          { sender: Author },
+        ),
+      );
+      const commits: Array<[string, boolean]> = [];
+      listen(() => postSave.connect(({ instance, dataSource }) => void commits.push([String(instance.name), dataSource === ds]), { sender: Author, phase: 'commit' }));
+      await Promise.all([
+        ds.getRepository(Author).save([{ name: 'a1' }, { name: 'a2' }]),
+        other.dataSource.getRepository(Author).save([{ name: 'b1' }, { name: 'b2' }]),
+      ]);
+      const sort = (list: Array<[string, boolean]>) => [...list].sort(([a], [b]) => a.localeCompare(b));
+      const expected = [
+        ['a1', true],
+        ['a2', true],
+        ['b1', false],
+        ['b2', false],
+      ];
+      expect(sort(seen)).toEqual(expected);
+      expect(sort(commits)).toEqual(expected);
+      expect(await other.dataSource.getRepository(Author).count()).toBe(2);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   test('installSignals before initialize() is refused with a clear error', () => {
     const { DataSource: DS } = jest.requireActual<typeof import('typeorm')>('typeorm');
     const uninitialized = new DS({ type: 'postgres', url: process.env.DATABASE_URL, entities: blogEntities });
