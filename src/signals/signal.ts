@@ -287,12 +287,12 @@ export class Signal<P extends PayloadObject = {}> {
     try {
       value = receiver(args);
     } catch (thrown) {
-      if (!robust) return Promise.reject(thrown);
+      if (!robust) return Promise.reject(toError(thrown, this.name, receiver));
       return Promise.resolve([[receiver, this.failed(receiver, thrown, sender, phase)]]);
     }
     if (!isThenable(value)) return Promise.resolve([[receiver, value]]);
-    // Without sendRobust a rejection reaches the caller as it is.
-    if (!robust) return Promise.resolve(value).then((v) => [[receiver, v]]);
+    // Without sendRobust a rejection reaches the caller as it is (a non-Error wrapped, see toError).
+    if (!robust) return Promise.resolve(value).then((v) => [[receiver, v]], (thrown) => this.rethrow(thrown, receiver));
     return Promise.resolve(value).then(
       (v) => [[receiver, v]],
       (thrown) => [[receiver, this.failed(receiver, thrown, sender, phase)]],
@@ -319,17 +319,20 @@ export class Signal<P extends PayloadObject = {}> {
       try {
         value = receiver(run.args);
       } catch (thrown) {
-        if (!this.settle(run, receiver, startedAt, false, thrown)) return Promise.reject(thrown);
+        if (!this.settle(run, receiver, startedAt, false, thrown)) return Promise.reject(toError(thrown, this.name, receiver));
         continue;
       }
       if (isThenable(value)) {
         if (i < last) return this.runAfter(run, i, value, receiver, startedAt);
         if (!run.record && !run.robust) {
           // Nothing to record, and a rejection reaches the caller as it is.
-          return Promise.resolve(value).then((v) => {
-            results.push([receiver, v]);
-            return results;
-          });
+          return Promise.resolve(value).then(
+            (v) => {
+              results.push([receiver, v]);
+              return results;
+            },
+            (thrown) => this.rethrow(thrown, receiver),
+          );
         }
         return Promise.resolve(value).then(
           (v) => {
@@ -337,7 +340,7 @@ export class Signal<P extends PayloadObject = {}> {
             return results;
           },
           (thrown) => {
-            if (!this.settle(run, receiver, startedAt, false, thrown)) throw thrown;
+            if (!this.settle(run, receiver, startedAt, false, thrown)) this.rethrow(thrown, receiver);
             return results;
           },
         );
@@ -381,13 +384,22 @@ export class Signal<P extends PayloadObject = {}> {
           if (isThenable(value)) value = await value;
         }
       } catch (thrown) {
-        if (!this.settle(run, receiver!, startedAt, false, thrown)) throw thrown;
+        if (!this.settle(run, receiver!, startedAt, false, thrown)) this.rethrow(thrown, receiver!);
         continue;
       }
       if (run.record) this.settle(run, receiver, startedAt, true, value);
       else results.push([receiver, value]);
     }
     return results;
+  }
+
+  /**
+   * Rejects a send with a receiver's failure: an Error as it is, anything else (a string, a
+   * non-native thenable's reason) wrapped in a SignalsError naming the signal and the receiver,
+   * so that a failed write never rejects with a bare value that says nothing of its origin.
+   */
+  private rethrow(thrown: unknown, receiver: Function): never {
+    throw toError(thrown, this.name, receiver);
   }
 
   /** Records one receiver's outcome; false when the failure must reject the send. */
