@@ -573,6 +573,23 @@ export class Signal<P extends PayloadObject = {}> {
 
   /** @internal Validates a send's arguments; shared with the TypeORM bridge's hand-sent checks. */
   checkSend(sender: unknown, payload: unknown, method: string): void {
+    // Every send passes here: one small test for valid arguments (small enough to be inlined
+    // into send), the messages are built only when it fails.
+    if (
+      (typeof sender === 'function' || (typeof sender === 'string' && sender !== '')) &&
+      typeof payload === 'object' &&
+      payload !== null &&
+      !('signal' in payload) &&
+      !('sender' in payload) &&
+      !Array.isArray(payload)
+    ) {
+      return;
+    }
+    this.refuseSend(sender, payload, method);
+  }
+
+  /** Throws the TypeError that says what is wrong with a send's arguments. */
+  private refuseSend(sender: unknown, payload: unknown, method: string): void {
     this.checkSender(sender, method);
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new TypeError(`Signal "${this.name}": ${method}() payload must be an object, got ${payload === null ? 'null' : typeof payload}`);
