@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dialectOf } from './dialect';
 
 /**
  * Data migration: an empty profile for every user that has none. Users that signed up before
@@ -12,12 +13,30 @@ export class BackfillUserProfiles1732435200002 implements MigrationInterface {
   name = 'BackfillUserProfiles1732435200002';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      INSERT INTO "user_profiles" ("user_id")
-      SELECT "u"."id" FROM "users" "u"
-      WHERE NOT EXISTS (SELECT 1 FROM "user_profiles" "p" WHERE "p"."user_id" = "u"."id")
-      ORDER BY "u"."id"
-      ON CONFLICT ("user_id") DO NOTHING`);
+    switch (dialectOf(queryRunner)) {
+      case 'postgres':
+        await queryRunner.query(`
+          INSERT INTO "user_profiles" ("user_id")
+          SELECT "u"."id" FROM "users" "u"
+          WHERE NOT EXISTS (SELECT 1 FROM "user_profiles" "p" WHERE "p"."user_id" = "u"."id")
+          ORDER BY "u"."id"
+          ON CONFLICT ("user_id") DO NOTHING`);
+        return;
+      case 'mysql':
+        await queryRunner.query(`
+          INSERT IGNORE INTO \`user_profiles\` (\`user_id\`)
+          SELECT \`u\`.\`id\` FROM \`users\` \`u\`
+          WHERE NOT EXISTS (SELECT 1 FROM \`user_profiles\` \`p\` WHERE \`p\`.\`user_id\` = \`u\`.\`id\`)
+          ORDER BY \`u\`.\`id\``);
+        return;
+      case 'sqlite':
+        await queryRunner.query(`
+          INSERT OR IGNORE INTO "user_profiles" ("user_id")
+          SELECT "u"."id" FROM "users" "u"
+          WHERE NOT EXISTS (SELECT 1 FROM "user_profiles" "p" WHERE "p"."user_id" = "u"."id")
+          ORDER BY "u"."id"`);
+        return;
+    }
   }
 
   async down(): Promise<void> {

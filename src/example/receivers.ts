@@ -27,6 +27,7 @@ function userIdOf(item: SavedUsers['items'][number]): number {
  * with, the id being generated, so the target-less ON CONFLICT that TypeORM's orIgnore() emits
  * means "ON CONFLICT (user_id)" here). Updates (created false) and upserts (created null, the row
  * may have existed) create nothing: the backfill migration covers users from before this receiver.
+ * On MySQL/MariaDB orIgnore() emits INSERT IGNORE, on SQLite INSERT OR IGNORE: the same effect.
  *
  * This insert sends postSave for UserProfile in turn, with `created: null`: after ON CONFLICT DO
  * NOTHING, TypeORM cannot tell which rows were inserted.

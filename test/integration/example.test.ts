@@ -89,7 +89,7 @@ describe('migrations', () => {
       'users.id integer not null',
       'users.email character varying(254) not null',
       'users.name character varying(128) null',
-      'users.created_at timestamp with time zone not null',
+      'users.created_at timestamp without time zone not null',
     ]);
   });
 

@@ -6,7 +6,10 @@ import { UserProfile } from './UserProfile';
  * created by a postSave receiver (see ../receivers.ts), not by this class.
  *
  * Every column names its type: the tests and ts-node compile each file on its own
- * (isolatedModules), where TypeScript's design-time type metadata cannot be relied on.
+ * (isolatedModules), where TypeScript's design-time type metadata cannot be relied on. The one
+ * exception is createdAt, which takes each driver's own creation-date type (timestamp on
+ * PostgreSQL, datetime(6) on MySQL/MariaDB, datetime on SQLite) so that the example runs on
+ * all of them: no single column type is valid on every driver.
  * The schema itself is created by migrations/ (never by synchronize); the constraint names
  * here match the ones those migrations create.
  */
@@ -22,7 +25,7 @@ export class User {
   @Column({ type: 'varchar', length: 128, nullable: true })
   name!: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;
 
   /** The inverse side: `user.profile`, loaded with `relations: { profile: true }`. */

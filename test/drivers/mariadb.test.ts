@@ -1,0 +1,4 @@
+import { describeDriver } from './scenarios';
+import { targets } from './targets';
+
+describeDriver(targets.mariadb);
