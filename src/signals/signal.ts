@@ -269,12 +269,12 @@ export class Signal<P extends PayloadObject = {}> {
       tracing,
       results: [],
     };
-    return this.runFrom(run);
+    return this.runAll(run);
   }
 
   /**
    * One receiver, no capture, no trace: dispatch() without its bookkeeping. Same outcome as
-   * runFrom(): [[receiver, result]]; a failure rejects, or under sendRobust is reported and
+   * runAll(): [[receiver, result]]; a failure rejects, or under sendRobust is reported and
    * becomes the result.
    */
   private runOne(c: Connection, args: object, sender: Sender, phase: string | undefined, robust: boolean): Promise<SendResults<Function>> {
@@ -284,13 +284,16 @@ export class Signal<P extends PayloadObject = {}> {
       return Promise.resolve([]);
     }
     let value: unknown;
+    let thenable: boolean;
     try {
       value = receiver(args);
+      // inside the try: a `then` getter may throw too
+      thenable = isThenable(value);
     } catch (thrown) {
       if (!robust) return Promise.reject(toError(thrown, this.name, receiver));
       return Promise.resolve([[receiver, this.failed(receiver, thrown, sender, phase)]]);
     }
-    if (!isThenable(value)) return Promise.resolve([[receiver, value]]);
+    if (!thenable) return Promise.resolve([[receiver, value]]);
     // Without sendRobust a rejection reaches the caller as it is (a non-Error wrapped, see toError).
     if (!robust) return Promise.resolve(value).then((v) => [[receiver, v]], (thrown) => this.rethrow(thrown, receiver));
     return Promise.resolve(value).then(
@@ -300,15 +303,13 @@ export class Signal<P extends PayloadObject = {}> {
   }
 
   /**
-   * Calls the receivers in order, synchronous ones within this call. At the first thenable the
-   * rest of the send moves to `runAfter`, unless that receiver is the last one (as in every
-   * one-receiver send): then a single `then` is cheaper than an async frame.
+   * Calls the receivers in order, awaiting each thenable before the next receiver: one async
+   * frame for the whole send (`await` on a native promise costs one microtask and no derived
+   * promise, where a `then` per receiver cost a promise and closures each).
    */
-  private runFrom(run: Run): Promise<SendResults<Function>> {
+  private async runAll(run: Run): Promise<SendResults<Function>> {
     const { found, results } = run;
-    const last = found.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const c = found[i];
+    for (const c of found) {
       const receiver = c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
       if (receiver === undefined) {
         this.pruneDead();
@@ -318,73 +319,9 @@ export class Signal<P extends PayloadObject = {}> {
       let value: unknown;
       try {
         value = receiver(run.args);
+        if (isThenable(value)) value = await value;
       } catch (thrown) {
-        if (!this.settle(run, receiver, startedAt, false, thrown)) return Promise.reject(toError(thrown, this.name, receiver));
-        continue;
-      }
-      if (isThenable(value)) {
-        if (i < last) return this.runAfter(run, i, value, receiver, startedAt);
-        if (!run.record && !run.robust) {
-          // Nothing to record, and a rejection reaches the caller as it is.
-          return Promise.resolve(value).then(
-            (v) => {
-              results.push([receiver, v]);
-              return results;
-            },
-            (thrown) => this.rethrow(thrown, receiver),
-          );
-        }
-        return Promise.resolve(value).then(
-          (v) => {
-            this.settle(run, receiver, startedAt, true, v);
-            return results;
-          },
-          (thrown) => {
-            if (!this.settle(run, receiver, startedAt, false, thrown)) this.rethrow(thrown, receiver);
-            return results;
-          },
-        );
-      }
-      if (run.record) this.settle(run, receiver, startedAt, true, value);
-      else results.push([receiver, value]);
-    }
-    return Promise.resolve(results);
-  }
-
-  /**
-   * The rest of a send from receiver `start`, whose thenable is `pending`: one async frame for
-   * all of it. `await` on a native promise costs one microtask and no derived promise, where a
-   * `then` per receiver cost a promise and closures each, plus two microtasks to adopt the
-   * next receiver's promise.
-   */
-  private async runAfter(
-    run: Run,
-    start: number,
-    pending: PromiseLike<unknown>,
-    first: Function,
-    firstStartedAt: number,
-  ): Promise<SendResults<Function>> {
-    const { found, results } = run;
-    for (let i = start; i < found.length; i++) {
-      let receiver: Function | undefined = first;
-      let startedAt = firstStartedAt;
-      let value: unknown;
-      try {
-        if (i === start) {
-          value = await pending;
-        } else {
-          const c = found[i];
-          receiver = c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
-          if (receiver === undefined) {
-            this.pruneDead();
-            continue;
-          }
-          startedAt = run.tracing ? performance.now() : 0;
-          value = receiver(run.args);
-          if (isThenable(value)) value = await value;
-        }
-      } catch (thrown) {
-        if (!this.settle(run, receiver!, startedAt, false, thrown)) this.rethrow(thrown, receiver!);
+        if (!this.settle(run, receiver, startedAt, false, thrown)) this.rethrow(thrown, receiver);
         continue;
       }
       if (run.record) this.settle(run, receiver, startedAt, true, value);
