@@ -195,3 +195,36 @@ describe('sendRobust', () => {
     await expect(signal.sendRobust(User, { n: 1 })).resolves.toEqual([]);
   });
 });
+
+describe('a receiver whose return value has a throwing then getter', () => {
+  const hostile = () => ({
+    get then(): never {
+      throw new Error('then getter');
+    },
+  });
+
+  test.each([1, 2])('send() with %i receiver(s) rejects instead of throwing synchronously', async (count) => {
+    const signal = new Signal<{ n: number }>({ name: 'hostile' });
+    signal.connect(hostile);
+    if (count === 2) signal.connect(() => 'second');
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = signal.send('x', { n: 1 });
+    }).not.toThrow();
+    await expect(promise).rejects.toThrow('then getter');
+  });
+
+  test('sendRobust() records the failure and still calls the next receiver', async () => {
+    configureSignals({ logger: { error: () => undefined } });
+    try {
+      const signal = new Signal<{ n: number }>({ name: 'hostile' });
+      signal.connect(hostile);
+      signal.connect(() => 'second');
+      const results = await signal.sendRobust('x', { n: 1 });
+      expect((results[0][1] as Error).message).toBe('then getter');
+      expect(results[1][1]).toBe('second');
+    } finally {
+      configureSignals({ logger: null });
+    }
+  });
+});
