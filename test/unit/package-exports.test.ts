@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-// `npm run build` (tsc -p tsconfig.build.json) compiles src/ to dist/ file by file, so every
-// path in package.json "exports" must be the build output of a source file that exists. This
-// checks that mapping without running the build; the entry points are then required by name.
+// `npm run build` (scripts/build.mjs) compiles src/ to dist/ file by file (tsc -p
+// tsconfig.build.json), so every path in package.json "exports" must be the build output of a
+// source file that exists. This checks that mapping without running the build; the entry points
+// are then required by name.
 const root = path.resolve(__dirname, '../..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'));
@@ -22,17 +23,22 @@ test.each([
   ['.', 'index'],
   ['./testing', 'testing/index'],
   ['./jest', 'jest'],
-])('exports["%s"] is the CommonJS build of src/%s.ts, with its types', (subpath, file) => {
+])('exports["%s"]: require gets the CommonJS build of src/%s.ts, import its .mjs wrapper, each with types', (subpath, file) => {
   const entry = pkg.exports[subpath];
-  expect(entry).toEqual({ types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` });
-  expect(existsSync(toSource(entry.default, '.js'))).toBe(true);
-  expect(toSource(entry.types, '.d.ts')).toBe(toSource(entry.default, '.js'));
+  // The .mjs/.d.mts wrappers are written by scripts/build.mjs next to the CommonJS build and only
+  // re-export it (one module instance); test/package/install.pkg.ts runs them for real.
+  expect(entry).toEqual({
+    import: { types: `./dist/${file}.d.mts`, default: `./dist/${file}.mjs` },
+    require: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+  });
+  expect(existsSync(toSource(entry.require.default, '.js'))).toBe(true);
+  expect(toSource(entry.require.types, '.d.ts')).toBe(toSource(entry.require.default, '.js'));
   // moduleResolution "node" (node10) ignores "exports": typesVersions points it at the same types.
-  if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([entry.types.slice(2)]);
+  if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([entry.require.types.slice(2)]);
 });
 
 test('main and types agree with exports["."]; only dist is published', () => {
-  expect(`./${pkg.main}`).toBe(pkg.exports['.'].default);
-  expect(`./${pkg.types}`).toBe(pkg.exports['.'].types);
+  expect(`./${pkg.main}`).toBe(pkg.exports['.'].require.default);
+  expect(`./${pkg.types}`).toBe(pkg.exports['.'].require.types);
   expect(pkg.files).toEqual(['dist']);
 });
