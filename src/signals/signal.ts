@@ -1,6 +1,7 @@
 import { reportFailure } from './config';
 import { SignalsError, describeFunction } from './errors';
-import { callSite } from './call-site';
+import { captureCallSite } from './call-site';
+import { checkDispatchUid, checkOptionKeys, checkSender, refuseSend } from './validate';
 import { currentScope, isMuted, openEntries, type DispatchEntry } from './scope';
 import type { Disconnect, PayloadObject, Sender, SendResults } from './types';
 import { trace } from './trace';
@@ -61,7 +62,8 @@ export interface Connection {
   readonly weak: boolean;
   readonly phase: string;
   readonly batch: boolean;
-  readonly connectedAt: string | undefined;
+  /** Formats "file:line" of the connect() call on first use. */
+  readonly connectedAt: () => string | undefined;
   readonly ref: Function | WeakRef<Function>;
 }
 
@@ -134,10 +136,10 @@ export class Signal<P extends PayloadObject = {}> {
    * not remove `connect(fn, { sender: User })`.
    */
   disconnect(receiver?: Function, options: DisconnectOptions = {}): boolean {
-    this.checkOptionKeys(options, ['sender', 'dispatchUid'], 'disconnect');
+    checkOptionKeys(this.name, options, ['sender', 'dispatchUid'], 'disconnect');
     const { sender, dispatchUid } = options;
-    if (dispatchUid !== undefined) this.checkDispatchUid(dispatchUid, 'disconnect');
-    if (sender !== undefined) this.checkSender(sender, 'disconnect');
+    if (dispatchUid !== undefined) checkDispatchUid(this.name, dispatchUid, 'disconnect');
+    if (sender !== undefined) checkSender(this.name, sender, 'disconnect');
     if (receiver !== undefined && typeof receiver !== 'function') {
       throw new TypeError(`Signal "${this.name}": disconnect() takes the receiver function, got ${typeof receiver}`);
     }
@@ -158,7 +160,7 @@ export class Signal<P extends PayloadObject = {}> {
   hasListeners(sender?: Sender): boolean {
     if (this.connections.length === 0) return false;
     if (sender === undefined) return this.weakCount === 0 || this.connections.some(isAlive);
-    this.checkSender(sender, 'hasListeners');
+    checkSender(this.name, sender, 'hasListeners');
     const found = this.lookup(sender);
     return found.length > 0 && (this.weakCount === 0 || found.some(isAlive));
   }
@@ -192,7 +194,7 @@ export class Signal<P extends PayloadObject = {}> {
    * for it (all-sender receivers included); without: all of them.
    */
   receivers(sender?: Sender): Array<ReceiverInfo<Receiver<P>>> {
-    if (sender !== undefined) this.checkSender(sender, 'receivers');
+    if (sender !== undefined) checkSender(this.name, sender, 'receivers');
     const list = sender === undefined ? this.connections : this.lookup(sender);
     const infos: Array<ReceiverInfo<Receiver<P>>> = [];
     for (const c of list) {
@@ -205,7 +207,7 @@ export class Signal<P extends PayloadObject = {}> {
         weak: c.weak,
         phase: c.phase,
         batch: c.batch,
-        connectedAt: c.connectedAt,
+        connectedAt: c.connectedAt(),
       });
     }
     return infos;
@@ -395,7 +397,7 @@ export class Signal<P extends PayloadObject = {}> {
       weak: options.weak,
       phase: options.phase,
       batch: options.batch,
-      connectedAt: callSite(),
+      connectedAt: captureCallSite(),
       ref,
     };
     // Replace rather than mutate: a send in progress keeps iterating its own snapshot.
@@ -436,9 +438,9 @@ export class Signal<P extends PayloadObject = {}> {
       throw new TypeError(`Signal "${this.name}": connect() options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
     const o = options as Record<string, unknown>;
-    this.checkOptionKeys(o, this.allowedOptionKeys(), 'connect');
-    if (o.sender !== undefined) this.checkSender(o.sender, 'connect');
-    if (o.dispatchUid !== undefined) this.checkDispatchUid(o.dispatchUid, 'connect');
+    checkOptionKeys(this.name, o, this.allowedOptionKeys(), 'connect');
+    if (o.sender !== undefined) checkSender(this.name, o.sender, 'connect');
+    if (o.dispatchUid !== undefined) checkDispatchUid(this.name, o.dispatchUid, 'connect');
     if (o.weak !== undefined && typeof o.weak !== 'boolean') {
       throw new TypeError(`Signal "${this.name}": connect() option "weak" must be a boolean, got ${typeof o.weak}`);
     }
@@ -475,39 +477,6 @@ export class Signal<P extends PayloadObject = {}> {
     return false;
   }
 
-  protected checkOptionKeys(options: object, allowed: readonly string[], method: string): void {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Signal "${this.name}": ${method}() options must be an object`);
-    }
-    for (const key of Object.keys(options)) {
-      if (allowed.includes(key)) continue;
-      if (key === 'phase' || key === 'batch') {
-        if (method === 'connect') continue; // checkPhase/checkBatch give the precise message
-      }
-      throw new TypeError(
-        `Signal "${this.name}": unknown option "${key}" in ${method}() (known: ${allowed.join(', ')}); ` +
-          'an unknown option is refused so that a typo cannot connect a receiver to every sender',
-      );
-    }
-  }
-
-  protected checkSender(sender: unknown, method: string): asserts sender is Sender {
-    if (typeof sender !== 'function' && typeof sender !== 'string') {
-      throw new TypeError(
-        `Signal "${this.name}": ${method}() sender must be a class or an entity name string, got ${sender === null ? 'null' : typeof sender}`,
-      );
-    }
-    if (sender === '') throw new TypeError(`Signal "${this.name}": ${method}() sender must not be an empty string`);
-  }
-
-  private checkDispatchUid(uid: unknown, method: string): void {
-    if (typeof uid !== 'string' || uid === '') {
-      throw new TypeError(
-        `Signal "${this.name}": ${method}() option "dispatchUid" must be a non-empty string, got ${uid === '' ? 'an empty string' : typeof uid}`,
-      );
-    }
-  }
-
   /** @internal Validates a send's arguments; shared with the TypeORM bridge's hand-sent checks. */
   checkSend(sender: unknown, payload: unknown, method: string): void {
     // Every send passes here: one small test for valid arguments (small enough to be inlined
@@ -522,21 +491,7 @@ export class Signal<P extends PayloadObject = {}> {
     ) {
       return;
     }
-    this.refuseSend(sender, payload, method);
-  }
-
-  /** Throws the TypeError that says what is wrong with a send's arguments. */
-  private refuseSend(sender: unknown, payload: unknown, method: string): void {
-    this.checkSender(sender, method);
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new TypeError(`Signal "${this.name}": ${method}() payload must be an object, got ${payload === null ? 'null' : typeof payload}`);
-    }
-    if ('signal' in payload || 'sender' in payload) {
-      throw new TypeError(
-        `Signal "${this.name}": ${method}() payload may not contain the reserved key ` +
-          `"${'signal' in payload ? 'signal' : 'sender'}" (every receiver receives signal and sender from the dispatcher)`,
-      );
-    }
+    refuseSend(this.name, sender, payload, method);
   }
 
   private computeConnections(sender: Sender): readonly Connection[] {

@@ -1,0 +1,55 @@
+import type { Sender } from './types';
+
+/**
+ * Argument checks shared by Signal's methods. Each throws a TypeError whose message names the
+ * signal, the method and the problem, before anything is changed.
+ */
+
+function kind(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}
+
+/** Refuses unknown option keys, so that a typo such as `{ sendr: User }` cannot widen a receiver to every sender. */
+export function checkOptionKeys(signal: string, options: object, allowed: readonly string[], method: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Signal "${signal}": ${method}() options must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    // connect() leaves phase and batch to checkPhase/checkBatch, which say precisely why they are refused
+    if (method === 'connect' && (key === 'phase' || key === 'batch')) continue;
+    throw new TypeError(
+      `Signal "${signal}": unknown option "${key}" in ${method}() (known: ${allowed.join(', ')}); ` +
+        'an unknown option is refused so that a typo cannot connect a receiver to every sender',
+    );
+  }
+}
+
+export function checkSender(signal: string, sender: unknown, method: string): asserts sender is Sender {
+  if (typeof sender !== 'function' && typeof sender !== 'string') {
+    throw new TypeError(`Signal "${signal}": ${method}() sender must be a class or an entity name string, got ${kind(sender)}`);
+  }
+  if (sender === '') throw new TypeError(`Signal "${signal}": ${method}() sender must not be an empty string`);
+}
+
+export function checkDispatchUid(signal: string, uid: unknown, method: string): void {
+  if (typeof uid !== 'string' || uid === '') {
+    throw new TypeError(
+      `Signal "${signal}": ${method}() option "dispatchUid" must be a non-empty string, got ${uid === '' ? 'an empty string' : typeof uid}`,
+    );
+  }
+}
+
+/** Throws the TypeError that says what is wrong with a send's arguments (called once the fast check failed). */
+export function refuseSend(signal: string, sender: unknown, payload: unknown, method: string): void {
+  checkSender(signal, sender, method);
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new TypeError(`Signal "${signal}": ${method}() payload must be an object, got ${kind(payload)}`);
+  }
+  if ('signal' in payload || 'sender' in payload) {
+    throw new TypeError(
+      `Signal "${signal}": ${method}() payload may not contain the reserved key ` +
+        `"${'signal' in payload ? 'signal' : 'sender'}" (every receiver receives signal and sender from the dispatcher)`,
+    );
+  }
+}
