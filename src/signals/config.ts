@@ -5,7 +5,14 @@ import { trace } from './trace';
  * bridge (commit-phase failures) reports through the same place.
  */
 
-/** What the library knows about a failure; it holds names only, never payload values. */
+/**
+ * What the library knows about a failure; it holds names only, never payload values.
+ *
+ * @example
+ * configureSignals({
+ *   onReceiverError: (report: FailureReport) => metrics.increment('signal_failures', { signal: report.signal }),
+ * });
+ */
 export interface FailureReport {
   /** The signal's name. */
   signal: string;
@@ -19,7 +26,15 @@ export interface FailureReport {
   error: Error;
 }
 
+/**
+ * Where failures that do not reject the caller are logged (default: console.error).
+ *
+ * @example
+ * const logger: SignalsLogger = { error: (message, report) => pino.error({ signal: report.signal }, message) };
+ * configureSignals({ logger });
+ */
 export interface SignalsLogger {
+  /** Called once per failure with a value-free message and its report. */
   error(message: string, report: FailureReport): void;
 }
 
@@ -43,9 +58,17 @@ const configKeys = new Set(['logger', 'onReceiverError', 'traceValues']);
 /**
  * Changes the process-wide settings; keys left out keep their value, `logger: null` restores
  * console.error. Unknown keys are a TypeError, so a typo cannot silently drop error reports.
+ *
+ * @example
+ * configureSignals({
+ *   logger: { error: (message) => log.warn(message) },
+ *   onReceiverError: (report) => Sentry.captureException(report.error, { tags: { signal: report.signal } }),
+ * });
  */
 export function configureSignals(options: {
+  /** Receives failures that do not reject the caller; null restores console.error. */
   logger?: SignalsLogger | null;
+  /** Called for each such failure, after the logger; null removes it. */
   onReceiverError?: ((report: FailureReport) => void) | null;
   /**
    * Include payload values (entities, previous rows, changes) in DEBUG=typeorm-signals trace

@@ -3,8 +3,17 @@
  * past the depth limit, signals used on a DataSource that is not initialized, and the like.
  * Wrong arguments throw a plain `TypeError` instead. Messages name the signal, the receiver or
  * the option at fault, and never contain entity values.
+ *
+ * @example
+ * try {
+ *   await users.save(user);
+ * } catch (error) {
+ *   if (error instanceof SignalsError) logger.error(error.message); // e.g. a receiver recursion
+ *   throw error;
+ * }
  */
 export class SignalsError extends Error {
+  /** Always 'SignalsError'. */
   override name = 'SignalsError';
 }
 

@@ -2,7 +2,13 @@ import { runInScope, type MuteRule } from './scope';
 import { Signal } from './signal';
 import type { Sender } from './types';
 
-/** Which sends a helper applies to: some signals (default all) for some senders (default all). */
+/**
+ * Which sends a helper applies to: some signals (default all) for some senders (default all).
+ *
+ * @example
+ * const selection: SignalSelection = { signals: [postSave, postDelete], senders: [User] };
+ * await withoutSignals(() => seed(dataSource), selection);
+ */
 export interface SignalSelection {
   /** A Signal (plain or model signal) or a list of them. Absent: every signal. */
   signals?: Signal<any> | readonly Signal<any>[];

@@ -20,9 +20,30 @@ export interface ScopeSink {
   wants(signal: object, sender: Sender): boolean;
 }
 
+/**
+ * How one receiver ended, as captureSignals() records it.
+ *
+ * @example
+ * const { records } = await captureSignals(() => users.save(user));
+ * const failed = records.flatMap((r) => r.receivers).filter((o: ReceiverOutcome) => o.status === 'threw');
+ */
 export type ReceiverOutcome =
-  | { receiver: Function; status: 'returned'; result: unknown }
-  | { receiver: Function; status: 'threw'; error: unknown };
+  | {
+      /** The receiver function. */
+      receiver: Function;
+      /** It returned (or its promise resolved). */
+      status: 'returned';
+      /** What it returned (awaited). */
+      result: unknown;
+    }
+  | {
+      /** The receiver function. */
+      receiver: Function;
+      /** It threw (or its promise rejected). */
+      status: 'threw';
+      /** What it threw. */
+      error: unknown;
+    };
 
 /** What a send looked like: filled in as the receivers run. */
 export interface DispatchEntry {

@@ -6,20 +6,49 @@ import { currentScope, isMuted, openEntries, type DispatchEntry } from './scope'
 import type { Disconnect, PayloadObject, Sender, SendResults } from './types';
 import { trace } from './trace';
 
-/** What every receiver of a `Signal<P>` is called with: the payload plus `signal` and `sender`. */
+/**
+ * What every receiver of a `Signal<P>` is called with: the payload plus `signal` and `sender`.
+ *
+ * @example
+ * function audit({ signal, sender, userId }: ReceiverArgs<{ userId: number }>) {
+ *   console.log(`${signal.name} from ${String(sender)} for user ${userId}`);
+ * }
+ */
 export type ReceiverArgs<P, S = Sender> = Readonly<P> & {
+  /** The Signal that was sent. */
   readonly signal: Signal<any>;
+  /** Who sent it: the class or name given to send(). */
   readonly sender: S;
 };
 
-/** A receiver of a `Signal<P>`: sync or async, its return value is collected by send(). */
+/**
+ * A receiver of a `Signal<P>`: sync or async, its return value is collected by send().
+ *
+ * @example
+ * const sendWelcome: Receiver<{ userId: number; email: string }> = async ({ email }) => {
+ *   await mailer.sendWelcome(email);
+ * };
+ * userRegistered.connect(sendWelcome);
+ */
 export type Receiver<P, S = Sender> = (args: ReceiverArgs<P, S>) => unknown;
 
+/**
+ * The options of `new Signal()`.
+ *
+ * @example
+ * const userRegistered = new Signal<{ userId: number }>({ name: 'userRegistered' });
+ */
 export interface SignalOptions {
   /** Shown in every error message and log line about this signal. */
   name: string;
 }
 
+/**
+ * The options of `signal.connect()`.
+ *
+ * @example
+ * userRegistered.connect(auditRegistration, { sender: User, dispatchUid: 'audit:userRegistered' });
+ */
 export interface ConnectOptions {
   /** Only run for this sender (a class, by identity, or a name). Absent: every sender. */
   sender?: Sender;
@@ -32,6 +61,12 @@ export interface ConnectOptions {
   weak?: boolean;
 }
 
+/**
+ * The options of `signal.disconnect()`: the same `sender` (and `dispatchUid`) as at connect().
+ *
+ * @example
+ * userRegistered.disconnect(undefined, { sender: User, dispatchUid: 'audit:userRegistered' });
+ */
 export interface DisconnectOptions {
   /** The sender the receiver was connected with (as in Django, it must be the same). */
   sender?: Sender;
@@ -39,11 +74,22 @@ export interface DisconnectOptions {
   dispatchUid?: string;
 }
 
-/** One connection, as `receivers()` shows it. */
+/**
+ * One connection, as `receivers()` shows it.
+ *
+ * @example
+ * for (const { receiver, sender, connectedAt } of postSave.receivers(User)) {
+ *   console.log(receiver.name, sender, connectedAt);
+ * }
+ */
 export interface ReceiverInfo<R = Function> {
+  /** The receiver function. */
   receiver: R;
+  /** The sender it is limited to; undefined: every sender. */
   sender: Sender | undefined;
+  /** The dispatchUid it was connected with, if any. */
   dispatchUid: string | undefined;
+  /** Whether it is held through a WeakRef. */
   weak: boolean;
   /** The transaction phase (model signals); 'transaction' for plain signals. */
   phase: string;
@@ -97,8 +143,14 @@ interface Run {
  * connection order, one after another; a receiver may be limited to one sender; the same
  * (receiver or dispatchUid, sender) is connected once. Looking up the receivers of a sender is
  * a Map hit, so a send that nobody listens to costs nothing but a resolved promise.
+ *
+ * @example
+ * const userRegistered = new Signal<{ userId: number; email: string }>({ name: 'userRegistered' });
+ * userRegistered.connect(async ({ email }) => mailer.sendWelcome(email), { sender: User });
+ * await userRegistered.send(User, { userId: 1, email: 'ada@example.com' });
  */
 export class Signal<P extends PayloadObject = {}> {
+  /** The name given to the constructor, used in every message about this signal. */
   readonly name: string;
 
   private connections: Connection[] = [];

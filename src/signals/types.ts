@@ -1,11 +1,22 @@
 /**
  * Who sends a signal: a class (an entity class for model signals) or a name. Senders match by
  * identity for classes and by equality for strings, as in Django.
+ *
+ * @example
+ * postSave.connect(onUserSaved, { sender: User });   // a class
+ * postSave.connect(onUserSaved, { sender: 'User' }); // the entity's name
  */
 // eslint-disable-next-line @typescript-eslint/ban-types
 export type Sender = Function | string;
 
-/** A class whose instances are E; also matches abstract classes. */
+/**
+ * A class whose instances are E; also matches abstract classes.
+ *
+ * @example
+ * function listen<E>(entity: ClassOf<E>) {
+ *   return postSave.connect(({ instance }) => console.log(instance), { sender: entity });
+ * }
+ */
 export type ClassOf<E> = abstract new (...args: any[]) => E;
 
 /** Keys a payload may not use: every receiver gets them from the dispatcher. */
@@ -14,8 +25,21 @@ export type ReservedPayloadKeys = 'signal' | 'sender';
 /** Rejects payload types that use a reserved key (a compile error at `new Signal<P>()`). */
 export type PayloadObject = object & { signal?: never; sender?: never };
 
-/** The disconnect function returned by connect(): true when this call removed the connection. */
+/**
+ * The disconnect function returned by connect(): true when this call removed the connection.
+ *
+ * @example
+ * const off: Disconnect = postSave.connect(onUserSaved, { sender: User });
+ * off(); // true
+ * off(); // false: already removed
+ */
 export type Disconnect = () => boolean;
 
-/** What a receiver returned, or the Error it threw (sendRobust). */
+/**
+ * What a receiver returned, or the Error it threw (sendRobust).
+ *
+ * @example
+ * const results: SendResults<Function> = await userRegistered.sendRobust(User, { userId: 1, email });
+ * for (const [receiver, result] of results) if (result instanceof Error) console.warn(receiver.name, result.message);
+ */
 export type SendResults<R> = Array<[receiver: R, result: unknown]>;

@@ -5,11 +5,20 @@ import { trace } from '../signals/trace';
 import type { ClassOf, Disconnect, Sender } from '../signals/types';
 import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, Phase, SavePayload } from './payloads';
 
-/** The payload family of each model signal, for an entity type E and a phase. */
+/**
+ * The payload family of each model signal, for an entity type E and a phase.
+ *
+ * @example
+ * type UserSaved = PayloadFamilies<User, 'commit'>['save']; // SavePayload<User, 'commit'>
+ */
 export interface PayloadFamilies<E, Ph extends Phase> {
+  /** preSave, postSave. */
   save: SavePayload<E, Ph>;
+  /** preDelete, postDelete, preSoftDelete, postSoftDelete, preRestore, postRestore. */
   delete: DeletePayload<E, Ph>;
+  /** postLoad. */
   load: LoadPayload<E>;
+  /** m2mChanged. */
   m2m: M2MPayload<Ph>;
 }
 export type Family = keyof PayloadFamilies<unknown, Phase>;
@@ -18,6 +27,12 @@ export type Family = keyof PayloadFamilies<unknown, Phase>;
 export type Timing = 'pre' | 'post';
 type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
 
+/**
+ * The options of a model signal's connect(): those of `Signal.connect` plus `phase` and `batch`.
+ *
+ * @example
+ * postSave.connect(indexUsers, { sender: User, phase: 'commit', batch: true });
+ */
 export interface ModelConnectOptions<Ph extends Phase = Phase> extends ConnectOptions {
   /** When the receiver runs; only post* signals accept 'commit' and 'rollback'. Default 'transaction'. */
   phase?: Ph;
@@ -25,12 +40,26 @@ export interface ModelConnectOptions<Ph extends Phase = Phase> extends ConnectOp
   batch?: boolean;
 }
 
-/** A per-row model receiver. */
+/**
+ * A per-row model receiver.
+ *
+ * @example
+ * const onUserSaved: ModelReceiver<'save', User, 'transaction'> = ({ instance, created }) => {
+ *   if (created) console.log('new user', instance.id);
+ * };
+ */
 export type ModelReceiver<F extends Family, E, Ph extends Phase, S = Sender> = (
   args: ReceiverArgs<PayloadFamilies<E, Ph>[F], S>,
 ) => unknown;
 
-/** A batch model receiver. */
+/**
+ * A batch model receiver.
+ *
+ * @example
+ * const onUsersSaved: ModelBatchReceiver<'save', User, 'commit'> = ({ items }) => {
+ *   console.log(`${items.length} users saved`);
+ * };
+ */
 export type ModelBatchReceiver<F extends Family, E, Ph extends Phase, S = Sender> = (
   args: ReceiverArgs<BatchPayload<PayloadFamilies<E, Ph>[F], Ph>, S>,
 ) => unknown;
@@ -54,6 +83,11 @@ export function registerEntityName(target: Sender, name: string): void {
  * A signal fed by TypeORM entity events. Its sender is the entity class (or the entity name
  * string); connecting with `sender: User` types the payload's `instance` and `previous` as User.
  * Post signals accept a transaction phase, every model signal accepts `batch`.
+ *
+ * @example
+ * // The library's own signals are ModelSignals: postSave, preDelete, m2mChanged, ...
+ * postSave instanceof ModelSignal; // true
+ * postSave.connect(({ instance }) => console.log(instance.email), { sender: User });
  */
 export class ModelSignal<F extends Family, T extends Timing> extends Signal<any> {
   /** @internal */
@@ -68,18 +102,42 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     modelSignals.push(this as unknown as ModelSignal<Family, Timing>);
   }
 
+  /**
+   * A batch receiver for one entity class: one call per write with all its rows as `items`.
+   *
+   * @example
+   * postSave.connect(({ items }) => console.log(items.length), { sender: User, batch: true });
+   */
   override connect<E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction'>(
     receiver: ModelBatchReceiver<F, E, Ph, ClassOf<E>>,
     options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch: true },
   ): Disconnect;
+  /**
+   * A per-row receiver for one entity class: `instance` and `previous` are typed as that class.
+   *
+   * @example
+   * postSave.connect(({ instance, created }) => created && welcome(instance), { sender: User });
+   */
   override connect<E extends ObjectLiteral, Ph extends PhaseFor<T> = 'transaction'>(
     receiver: ModelReceiver<F, E, Ph, ClassOf<E>>,
     options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch?: false },
   ): Disconnect;
+  /**
+   * A batch receiver for every entity (or for an entity name string).
+   *
+   * @example
+   * postSave.connect(({ items, sender }) => console.log(String(sender), items.length), { batch: true });
+   */
   override connect<Ph extends PhaseFor<T> = 'transaction'>(
     receiver: ModelBatchReceiver<F, ObjectLiteral, Ph>,
     options: ModelConnectOptions<Ph> & { batch: true },
   ): Disconnect;
+  /**
+   * A per-row receiver for every entity (or for an entity name string).
+   *
+   * @example
+   * postSave.connect(({ sender, entityId }) => audit.log('saved', sender, entityId));
+   */
   override connect<Ph extends PhaseFor<T> = 'transaction'>(
     receiver: ModelReceiver<F, ObjectLiteral, Ph>,
     options?: ModelConnectOptions<Ph> & { batch?: false },
@@ -181,25 +239,85 @@ function payloadProblem(family: Family, p: Record<string, unknown>): string | un
   }
 }
 
-/** Sent before an entity is inserted or updated; `created` says which. */
+/**
+ * Sent before an entity is inserted or updated; `created` says which.
+ *
+ * @example
+ * preSave.connect(({ instance, created }) => {
+ *   if (created) instance.slug = slugify(instance.title);
+ * }, { sender: Article });
+ */
 export const preSave = new ModelSignal({ name: 'preSave', family: 'save', timing: 'pre' });
-/** Sent after an entity is inserted or updated; `created` says which. */
+/**
+ * Sent after an entity is inserted or updated; `created` says which.
+ *
+ * @example
+ * postSave.connect(async ({ instance, created, manager }) => {
+ *   if (created) await manager.insert(UserProfile, { userId: instance.id });
+ * }, { sender: User });
+ */
 export const postSave = new ModelSignal({ name: 'postSave', family: 'save', timing: 'post' });
-/** Sent before rows are deleted (remove(), delete()). */
+/**
+ * Sent before rows are deleted (remove(), delete()).
+ *
+ * @example
+ * preDelete.connect(({ instance }) => {
+ *   if (instance?.isAdmin) throw new Error('admins cannot be deleted'); // vetoes the delete
+ * }, { sender: User });
+ */
 export const preDelete = new ModelSignal({ name: 'preDelete', family: 'delete', timing: 'pre' });
-/** Sent after rows are deleted (remove(), delete()). */
+/**
+ * Sent after rows are deleted (remove(), delete()).
+ *
+ * @example
+ * postDelete.connect(({ entityId }) => search.remove('users', entityId), { sender: User, phase: 'commit' });
+ */
 export const postDelete = new ModelSignal({ name: 'postDelete', family: 'delete', timing: 'post' });
-/** Sent before rows are soft-deleted (softRemove(), softDelete()). */
+/**
+ * Sent before rows are soft-deleted (softRemove(), softDelete()).
+ *
+ * @example
+ * preSoftDelete.connect(({ instance }) => audit.log('archiving', instance?.id), { sender: Post });
+ */
 export const preSoftDelete = new ModelSignal({ name: 'preSoftDelete', family: 'delete', timing: 'pre' });
-/** Sent after rows are soft-deleted (softRemove(), softDelete()). */
+/**
+ * Sent after rows are soft-deleted (softRemove(), softDelete()).
+ *
+ * @example
+ * postSoftDelete.connect(({ entityId }) => cache.delete(`post:${String(entityId)}`), { sender: Post, phase: 'commit' });
+ */
 export const postSoftDelete = new ModelSignal({ name: 'postSoftDelete', family: 'delete', timing: 'post' });
-/** Sent before soft-deleted rows are restored (recover(), restore()). */
+/**
+ * Sent before soft-deleted rows are restored (recover(), restore()).
+ *
+ * @example
+ * preRestore.connect(({ instance }) => audit.log('restoring', instance?.id), { sender: Post });
+ */
 export const preRestore = new ModelSignal({ name: 'preRestore', family: 'delete', timing: 'pre' });
-/** Sent after soft-deleted rows are restored (recover(), restore()). */
+/**
+ * Sent after soft-deleted rows are restored (recover(), restore()).
+ *
+ * @example
+ * postRestore.connect(({ entityId }) => search.reindex('posts', entityId), { sender: Post, phase: 'commit' });
+ */
 export const postRestore = new ModelSignal({ name: 'postRestore', family: 'delete', timing: 'post' });
-/** Sent for every entity loaded from the database. */
+/**
+ * Sent for every entity loaded from the database.
+ *
+ * @example
+ * postLoad.connect(({ instance }) => {
+ *   instance.displayName = instance.name ?? instance.email;
+ * }, { sender: User });
+ */
 export const postLoad = new ModelSignal({ name: 'postLoad', family: 'load', timing: 'post' });
-/** Sent after rows are added to or removed from a many-to-many junction table; sender is the owning class. */
+/**
+ * Sent after rows are added to or removed from a many-to-many junction table; sender is the owning class.
+ *
+ * @example
+ * m2mChanged.connect(({ action, relation, entityId, relatedIds }) => {
+ *   console.log(`${action} ${relation} of post ${String(entityId)}:`, relatedIds);
+ * }, { sender: Post });
+ */
 export const m2mChanged = new ModelSignal({ name: 'm2mChanged', family: 'm2m', timing: 'post' });
 
 /** Every model signal, in a fixed order (introspection, muting). */

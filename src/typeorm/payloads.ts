@@ -7,10 +7,20 @@ import type { Sender } from '../signals/types';
  *   error rolls the write back.
  * - 'commit': after the outermost transaction committed (at once for an autocommit write).
  * - 'rollback': after the transaction that held the write rolled back.
+ *
+ * @example
+ * postSave.connect(({ instance }) => mailer.sendWelcome(instance.email), { sender: User, phase: 'commit' });
  */
 export type Phase = 'transaction' | 'commit' | 'rollback';
 
-/** The TypeORM call that caused the event. */
+/**
+ * The TypeORM call that caused the event.
+ *
+ * @example
+ * postSave.connect(({ source, created }) => {
+ *   if (source === 'upsert') return; // created is null: TypeORM cannot tell
+ * });
+ */
 export type WriteSource =
   | 'save'
   | 'insert'
@@ -23,20 +33,47 @@ export type WriteSource =
   | 'recover'
   | 'restore';
 
-/** A primary key: the value for a one-column key, an object of values for a composite one. */
+/**
+ * A primary key: the value for a one-column key, an object of values for a composite one.
+ *
+ * @example
+ * postDelete.connect(({ entityId }) => cache.delete(`user:${String(entityId)}`), { sender: User });
+ */
 export type EntityId = string | number | bigint | Date | ObjectLiteral;
 
-/** What changed in an update: `{ field: { from, to } }`. */
-export type Changes<E> = { readonly [K in keyof E]?: { readonly from: E[K]; readonly to: E[K] } };
+/**
+ * What changed in an update: `{ field: { from, to } }`.
+ *
+ * @example
+ * postSave.connect(({ changes }) => {
+ *   if (changes?.email) audit.log('email changed', changes.email.from, changes.email.to);
+ * }, { sender: User });
+ */
+export type Changes<E> = {
+  readonly [K in keyof E]?: {
+    /** The value before the write. */
+    readonly from: E[K];
+    /** The value written. */
+    readonly to: E[K];
+  };
+};
 
 /**
  * Where a receiver may do database work. In the 'transaction' phase `manager` and `queryRunner`
  * are the write's own (work joins its transaction). In 'commit' and 'rollback' the transaction is
  * over: `manager` is the DataSource's (writes autocommit) and `queryRunner` is undefined.
+ *
+ * @example
+ * postSave.connect(async ({ instance, created, manager }) => {
+ *   if (created) await manager.insert(UserProfile, { userId: instance.id }); // same transaction
+ * }, { sender: User });
  */
 export interface WriteContext<Ph extends Phase = Phase> {
+  /** The write's own EntityManager in the 'transaction' phase; the DataSource's afterwards. */
   readonly manager: EntityManager;
+  /** The write's QueryRunner in the 'transaction' phase; undefined once the transaction is over. */
   readonly queryRunner: Ph extends 'transaction' ? QueryRunner : undefined;
+  /** The DataSource the write went through. */
   readonly dataSource: DataSource;
 }
 
@@ -49,7 +86,9 @@ interface SaveFields<E> {
   readonly changes: Changes<E> | undefined;
   /** The primary key whenever TypeORM or the entity can give it. */
   readonly entityId: EntityId | undefined;
+  /** The TypeORM call that wrote the row. */
   readonly source: WriteSource;
+  /** The entity's TypeORM metadata. */
   readonly metadata: EntityMetadata;
   /** SaveOptions.data of the save() call (queryRunner.data), if any. */
   readonly data: ObjectLiteral | undefined;
@@ -62,34 +101,82 @@ interface SaveFields<E> {
  *
  * `created` is true for an insert, false for an update, and null where TypeORM cannot tell
  * (upsert(), insert().orIgnore()).
+ *
+ * @example
+ * postSave.connect(({ instance, created, previous }: SavePayload<User>) => {
+ *   if (created) return welcome(instance); // instance: User
+ *   if (previous && previous.email !== instance.email) return confirmEmail(instance);
+ * }, { sender: User });
  */
 export type SavePayload<E = ObjectLiteral, Ph extends Phase = Phase> = SaveFields<E> &
   WriteContext<Ph> &
   (
-    | { readonly partial: false; readonly created: boolean | null; readonly instance: E }
-    | { readonly partial: true; readonly created: false; readonly instance: Partial<E> }
+    | {
+        /** false: `instance` is the whole entity (save(), insert(), upsert()). */
+        readonly partial: false;
+        /** true inserted, false updated, null unknown (upsert(), insert().orIgnore()). */
+        readonly created: boolean | null;
+        /** The entity written: the very object passed to save() or insert(). */
+        readonly instance: E;
+      }
+    | {
+        /** true: an update() statement, which knows only the values it SETs. */
+        readonly partial: true;
+        /** Always false: an update() statement inserts nothing. */
+        readonly created: false;
+        /** Only the SET values of the update() statement. */
+        readonly instance: Partial<E>;
+      }
   );
 
-/** The payload of the delete, soft-delete and restore signals. */
+/**
+ * The payload of the delete, soft-delete and restore signals.
+ *
+ * @example
+ * postDelete.connect(({ entityId, previous }: DeletePayload<User>) => {
+ *   if (entityId !== undefined) search.remove('users', entityId); // undefined for delete() statements
+ * }, { sender: User, phase: 'commit' });
+ */
 export interface DeletePayload<E = ObjectLiteral, Ph extends Phase = Phase> extends WriteContext<Ph> {
   /** The entity passed to remove()/softRemove()/recover(); undefined for delete()/softDelete()/restore() statements. */
   readonly instance: E | undefined;
+  /** The primary key when TypeORM knows the row; undefined for delete()/softDelete()/restore() statements. */
   readonly entityId: EntityId | undefined;
   /** The row as loaded before the write (remove()/softRemove()/recover()), else undefined. */
   readonly previous: Readonly<E> | undefined;
+  /** The TypeORM call that deleted, soft-deleted or restored the row. */
   readonly source: WriteSource;
+  /** The entity's TypeORM metadata. */
   readonly metadata: EntityMetadata;
 }
 
-/** The payload of postLoad. */
+/**
+ * The payload of postLoad.
+ *
+ * @example
+ * postLoad.connect(({ instance }: LoadPayload<User>) => {
+ *   instance.displayName = instance.name ?? instance.email;
+ * }, { sender: User });
+ */
 export interface LoadPayload<E = ObjectLiteral> extends WriteContext<'transaction'> {
+  /** The entity as TypeORM loaded it (a partial object when the query selected some columns). */
   readonly instance: E;
+  /** Its primary key, when the loaded columns include it. */
   readonly entityId: EntityId | undefined;
+  /** The entity's TypeORM metadata. */
   readonly metadata: EntityMetadata;
 }
 
-/** The payload of m2mChanged: rows added to or removed from a many-to-many junction table. */
+/**
+ * The payload of m2mChanged: rows added to or removed from a many-to-many junction table.
+ *
+ * @example
+ * m2mChanged.connect(({ action, relation, entityId, relatedIds }: M2MPayload) => {
+ *   if (relation === 'tags') tagCounts.update(action, entityId, relatedIds);
+ * }, { sender: Post });
+ */
 export interface M2MPayload<Ph extends Phase = Phase> extends WriteContext<Ph> {
+  /** 'add' for junction rows inserted, 'remove' for junction rows deleted. */
   readonly action: 'add' | 'remove';
   /** The owning entity's property that holds the relation. */
   readonly relation: string;
@@ -103,7 +190,16 @@ export interface M2MPayload<Ph extends Phase = Phase> extends WriteContext<Ph> {
   readonly metadata: EntityMetadata;
 }
 
-/** What a batch receiver is called with: one write operation's rows at once. */
+/**
+ * What a batch receiver is called with: one write operation's rows at once.
+ *
+ * @example
+ * postSave.connect(async ({ items, manager }: BatchPayload<SavePayload<User>>) => {
+ *   const ids = items.filter((item) => item.created).map((item) => item.entityId);
+ *   await manager.getRepository(UserProfile).insert(ids.map((userId) => ({ userId: Number(userId) })));
+ * }, { sender: User, batch: true });
+ */
 export interface BatchPayload<Item, Ph extends Phase = Phase> extends WriteContext<Ph> {
+  /** One payload per row of the write, in the order TypeORM wrote them. */
   readonly items: readonly Item[];
 }

@@ -31,7 +31,28 @@ export function receiver<F extends Family, T extends Timing, E extends ObjectLit
   options: ModelConnectOptions<Ph> & { sender: ClassOf<E>; batch?: false },
   fn: R,
 ): R;
+/**
+ * Connects `fn` to a plain Signal (or to a model signal for every sender) and returns `fn`.
+ *
+ * @typeParam S - the signal's type
+ * @typeParam F - the receiver's type, as that signal's connect() accepts it
+ * @example
+ * export const audit = receiver(userRegistered, { dispatchUid: 'audit:userRegistered' }, ({ userId }) => {
+ *   auditLog.write('registered', userId);
+ * });
+ */
 export function receiver<S extends Signal<any>, F extends ReceiverOf<S>>(signal: S, options: OptionsOf<S> | undefined, fn: F): F;
+/**
+ * Connects `fn` to each of several signals with the same options and returns `fn`: it receives
+ * the payload type the signals have in common.
+ *
+ * @typeParam S - the signals' type
+ * @typeParam F - the receiver's type
+ * @example
+ * export const invalidate = receiver([postSave, postDelete], { sender: User, phase: 'commit' }, ({ entityId }) => {
+ *   cache.delete(`user:${String(entityId)}`);
+ * });
+ */
 export function receiver<S extends Signal<any>, F extends (args: ArgsOf<S>) => unknown>(signals: readonly S[], options: OptionsOf<S> | undefined, fn: F): F;
 export function receiver(signal: any, options: any, fn: any): any {
   return connectReceiver(signal, options, fn);

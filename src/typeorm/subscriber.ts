@@ -70,9 +70,18 @@ const registered = new WeakSet<DataSource>();
  * The one TypeORM subscriber that feeds every model signal. List it in the DataSource options
  * (`subscribers: [SignalsSubscriber]`) or call `installSignals(dataSource)` after initialize().
  * When a DataSource holds it twice, only the first copy dispatches: a receiver never runs twice.
+ *
+ * @example
+ * const dataSource = new DataSource({
+ *   type: 'postgres',
+ *   url: process.env.DATABASE_URL,
+ *   entities: [User, UserProfile],
+ *   subscribers: [SignalsSubscriber],
+ * });
  */
 @EventSubscriber()
 export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
+  /** @internal Marks the subscriber across copies of this package. */
   readonly [BRAND] = true;
 
   constructor() {

@@ -180,6 +180,13 @@ export function onCommit(managerOrQueryRunner: EntityManager | QueryRunner, fn: 
 /**
  * Runs fn after the transaction of this manager (or runner) rolls back, or after the savepoint
  * it was registered in is rolled back. Outside a transaction nothing can roll back: fn never runs.
+ *
+ * @example
+ * await dataSource.transaction(async (manager) => {
+ *   const upload = await storage.put(file);
+ *   await onRollback(manager, () => storage.delete(upload.key)); // undo what the database cannot
+ *   await manager.save(Attachment, { key: upload.key });
+ * });
  */
 export function onRollback(managerOrQueryRunner: EntityManager | QueryRunner, fn: () => unknown): Promise<void> {
   if (typeof fn !== 'function') throw new TypeError(`onRollback(): the callback must be a function, got ${typeof fn}`);
