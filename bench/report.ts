@@ -1,0 +1,90 @@
+/**
+ * Prints bench/results.json (written by `npm run bench`) as the Markdown table of README.md's
+ * Performance section:
+ *
+ *   node -r ts-node/register/transpile-only bench/report.ts
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+interface Results {
+  date: string;
+  commit?: string;
+  dirty?: boolean;
+  durationS: number;
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    postgres: string;
+    postgresServer: string;
+    typeorm: string;
+    loadavgStart: number[];
+    loadavgEnd: number[];
+  };
+  comparisons: Array<{
+    id: string;
+    title: string;
+    n: number;
+    unit: string;
+    rounds: number;
+    repsPerRound: number;
+    variants: Array<{ key: string; label: string; medianMs: number; rounds: number[] }>;
+    ratios: Array<{ label: string; value: number; perRound: number[]; target?: string; met?: boolean; deltaPerCallUs?: number }>;
+  }>;
+  dispatch: {
+    error?: string;
+    date?: string;
+    rows?: Array<{ key: string; label: string; nsPerOp: number }>;
+    ratios?: Array<{ key: string; value: number; target: string; ok: boolean }>;
+    settings?: { rounds: number };
+  };
+}
+
+const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8')) as Results;
+const m = results.machine;
+const out: string[] = [];
+const fmt = (n: number) => n.toLocaleString('en-US');
+const status = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : '**missed**');
+const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+
+out.push(
+  `Measured on ${m.cpu} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.os}, Node ${m.node}, TypeORM ${m.typeorm}, ` +
+    `PostgreSQL ${m.postgres} (${m.postgresServer}), ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit ${results.commit ?? '?'}` +
+    `${results.dirty ? ' (with uncommitted changes in src/)' : ''}; load average ${m.loadavgStart.join(' ')} at the start, ` +
+    `${m.loadavgEnd.join(' ')} at the end; one full run of \`npm run bench\` (${Math.round(results.durationS / 60)} min).`,
+  '',
+  '| | N | variant | median ms | ratio | per-round ratios | target | |',
+  '|---|---:|---|---:|---:|---|---|---|',
+);
+for (const c of results.comparisons) {
+  c.variants.forEach((v, i) => {
+    const head = i === 0 ? `${c.id} | ${fmt(c.n)}` : ' | ';
+    out.push(`| ${head} | ${v.label} | ${v.medianMs.toFixed(1)} | | | | |`);
+  });
+  for (const r of c.ratios) {
+    const delta = r.deltaPerCallUs === undefined ? '' : ` (${r.deltaPerCallUs >= 0 ? '+' : ''}${r.deltaPerCallUs.toFixed(0)} µs per call)`;
+    out.push(`| | | *${r.label}*${delta} | | **${r.value.toFixed(2)}×** | ${spread(r.perRound)} | ${r.target ?? ''} | ${status(r.met)} |`);
+  }
+}
+if (results.dispatch.ratios) {
+  for (const r of results.dispatch.ratios) {
+    out.push(`| e | | *${r.key}* | | **${r.value.toFixed(2)}×** | | ${r.target === '(info)' ? '' : r.target} | ${r.target === '(info)' ? '' : status(r.ok)} |`);
+  }
+}
+out.push('');
+if (results.dispatch.rows) {
+  out.push(
+    'Dispatch micro-benchmarks from the same run (the `bench/dispatch-results.json` that `npm run bench` wrote, kept under ' +
+      `\`dispatch\` in \`bench/results.json\`; medians of ${results.dispatch.settings?.rounds ?? '?'} rounds):`,
+    '',
+  );
+  out.push('| key | row | ns/op |', '|---|---|---:|');
+  for (const r of results.dispatch.rows) out.push(`| ${r.key} | ${r.label} | ${r.nsPerOp.toFixed(1)} |`);
+  out.push('');
+} else {
+  out.push(`Dispatch micro-benchmarks: not run (${results.dispatch.error ?? 'unknown'}).`, '');
+}
+console.log(out.join('\n'));

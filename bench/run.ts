@@ -1,0 +1,518 @@
+/**
+ * `npm run bench`: what typeorm-signals costs on a real PostgreSQL, next to plain TypeORM.
+ *
+ * Uses DATABASE_URL's server when it is set (it must allow CREATE DATABASE), otherwise starts a
+ * throwaway embedded PostgreSQL (test/helpers/embedded-postgres.mjs) and stops it at the end.
+ * Every variant has a DataSource of its own, with only its own subscribers, on a database of its
+ * own whose schema comes from the example migrations; both tables are truncated before every
+ * timed operation. The variants of a comparison are interleaved operation by operation (and
+ * their order alternates between rounds), so load drift hits every side alike. After a warm-up
+ * round, each figure is the median over the measured rounds of the round's median operation time.
+ * Then bench/dispatch.ts runs in a child process and its ratios are included.
+ *
+ *   npm run bench
+ *   BENCH_SIZES=1000 BENCH_ROUNDS=5 BENCH_REPS=1 BENCH_SKIP_DISPATCH=1 npm run bench   (quick look)
+ *   BENCH_ONLY=a,b npm run bench                                                       (some comparisons)
+ *
+ * Results: printed as a table and written to bench/results.json (not with BENCH_ONLY).
+ */
+import 'reflect-metadata';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DataSource } from 'typeorm';
+import { postSave } from '../src';
+import {
+  calls,
+  openDataSource,
+  saveUsers,
+  saveUsersNoopReceiver,
+  saveUsersNoopSubscriber,
+  saveUsersWithHooks,
+  signupBatchReceiver,
+  signupByHand,
+  signupWithReceivers,
+  singleSaves,
+  truncate,
+  useInsertExecute,
+  type Operation,
+  type Subscribers,
+} from './variants';
+
+const SIZES = list(process.env.BENCH_SIZES, [1000, 10000]);
+/** Measured rounds (after one warm-up round) and timed operations per variant per round, by N. */
+const ROUNDS: Record<number, number> = { 1000: int(process.env.BENCH_ROUNDS, 9), 10000: int(process.env.BENCH_ROUNDS, 7) };
+const REPS: Record<number, number> = { 1000: int(process.env.BENCH_REPS, 5), 10000: int(process.env.BENCH_REPS, 2) };
+/** (d): single-user save() calls per timed operation (5 operations per round: 1,000 calls). */
+const SINGLE_SAVES = int(process.env.BENCH_SINGLE_SAVES, 200);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const SKIP_DISPATCH = process.env.BENCH_SKIP_DISPATCH === '1';
+
+interface VariantDef {
+  key: string;
+  label: string;
+  subscribers: Subscribers;
+  op: Operation;
+}
+
+interface ComparisonDef {
+  id: string;
+  title: string;
+  /** Sizes to run; the op's n. */
+  sizes: number[];
+  rounds: (n: number) => number;
+  reps: (n: number) => number;
+  variants: VariantDef[];
+  /** Ratios: numerator variant / denominator variant, with a target. */
+  ratios: Array<{ num: string; den: string; target?: { op: '<=' | '>='; value: number; sizes?: number[] }; label: string; perCall?: boolean }>;
+  /** What one operation is, for the table. */
+  unit: (n: number) => string;
+}
+
+const plugin = (s: Subscribers) => s === 'signals';
+
+const comparisons: ComparisonDef[] = [
+  {
+    id: 'a',
+    title: 'SignalsSubscriber installed, no receivers vs. no plugin',
+    sizes: SIZES,
+    rounds: (n) => ROUNDS[n] ?? 5,
+    reps: (n) => REPS[n] ?? 1,
+    unit: (n) => `save([${fmt(n)} users])`,
+    variants: [
+      { key: 'plain', label: 'no plugin (plain TypeORM)', subscribers: 'none', op: saveUsers },
+      { key: 'signals-idle', label: 'SignalsSubscriber, no receivers', subscribers: 'signals', op: saveUsers },
+    ],
+    ratios: [{ num: 'signals-idle', den: 'plain', label: 'idle plugin / no plugin', target: { op: '<=', value: 1.03 } }],
+  },
+  {
+    // Runs before any receiver is dispatched to (see saveUsersWithHooks), so right after (a).
+    id: 'f',
+    title: "process-wide cost of async hooks (enabled by the dispatcher's AsyncLocalStorage)",
+    sizes: SIZES,
+    rounds: (n) => ROUNDS[n] ?? 5,
+    reps: (n) => REPS[n] ?? 1,
+    unit: (n) => `save([${fmt(n)} users])`,
+    variants: [
+      { key: 'plain', label: 'no plugin, async hooks off', subscribers: 'none', op: saveUsers },
+      { key: 'plain-hooks', label: 'no plugin, an AsyncLocalStorage enabled', subscribers: 'none', op: saveUsersWithHooks },
+    ],
+    ratios: [{ num: 'plain-hooks', den: 'plain', label: 'hooks on / off' }],
+  },
+  {
+    id: 'b',
+    title: 'per-row no-op postSave receiver vs. hand-written TypeORM subscriber',
+    sizes: SIZES,
+    rounds: (n) => ROUNDS[n] ?? 5,
+    reps: (n) => REPS[n] ?? 1,
+    unit: (n) => `save([${fmt(n)} users])`,
+    variants: [
+      { key: 'subscriber-noop', label: 'EntitySubscriber afterInsert no-op', subscribers: 'noop-subscriber', op: saveUsersNoopSubscriber },
+      { key: 'receiver-noop', label: 'postSave no-op receiver (per row)', subscribers: 'signals', op: saveUsersNoopReceiver },
+    ],
+    ratios: [{ num: 'receiver-noop', den: 'subscriber-noop', label: 'receiver / subscriber', target: { op: '<=', value: 1.1 } }],
+  },
+  {
+    id: 'c',
+    title: 'signup: users + one profile each, in one transaction',
+    sizes: SIZES,
+    rounds: (n) => ROUNDS[n] ?? 5,
+    reps: (n) => REPS[n] ?? 1,
+    unit: (n) => `signup of ${fmt(n)} users`,
+    variants: [
+      { key: 'by-hand', label: 'by hand: save + one bulk profile INSERT', subscribers: 'none', op: signupByHand },
+      { key: 'batch-receiver', label: 'batch receiver ensureProfileExists', subscribers: 'signals', op: signupBatchReceiver },
+      { key: 'naive-subscriber', label: 'naive afterInsert: 1 INSERT per user', subscribers: 'naive-subscriber', op: signupWithReceivers(true) },
+    ],
+    ratios: [
+      { num: 'batch-receiver', den: 'by-hand', label: 'batch receiver / by hand', target: { op: '<=', value: 1.25 } },
+      { num: 'naive-subscriber', den: 'batch-receiver', label: 'speed-up of batch receiver over naive', target: { op: '>=', value: 4, sizes: [1000] } },
+    ],
+  },
+  {
+    id: 'd',
+    title: `commit-phase vs. transaction-phase receiver`,
+    sizes: [SINGLE_SAVES],
+    rounds: () => ROUNDS[1000] ?? 5,
+    reps: () => REPS[1000] ?? 1,
+    unit: (n) => `${fmt(n)} x save(user)`,
+    variants: [
+      { key: 'plain', label: 'no plugin (plain TypeORM)', subscribers: 'none', op: singleSaves(undefined) },
+      { key: 'phase-transaction', label: "no-op receiver, phase 'transaction'", subscribers: 'signals', op: singleSaves('transaction') },
+      { key: 'phase-commit', label: "no-op receiver, phase 'commit'", subscribers: 'signals', op: singleSaves('commit') },
+    ],
+    ratios: [
+      { num: 'phase-commit', den: 'phase-transaction', label: "'commit' / 'transaction'", perCall: true },
+      { num: 'phase-transaction', den: 'plain', label: "'transaction' / no plugin", perCall: true },
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
+  end(): Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
+
+async function withClient<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+interface Server {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL');
+    return { url, embedded: false, stop: async () => undefined };
+  }
+  process.stderr.write('DATABASE_URL is not set: starting an embedded PostgreSQL...\n');
+  const helper = pathToFileURL(path.join(__dirname, '..', 'test', 'helpers', 'embedded-postgres.mjs')).href;
+  const { startEmbeddedPostgres } = (await dynamicImport(helper)) as { startEmbeddedPostgres: () => Promise<{ url: string; stop(): Promise<void> }> };
+  const server = await startEmbeddedPostgres();
+  return { url: server.url, embedded: true, stop: () => server.stop() };
+}
+
+/** Databases made by this run, dropped at the end. */
+const created: string[] = [];
+
+async function createDatabase(serverUrl: string, hint: string): Promise<string> {
+  const name = `tsig_bench_${hint.replace(/[^a-z0-9]+/g, '_')}_${randomBytes(3).toString('hex')}`;
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
+  created.push(name);
+  return withDatabase(serverUrl, name);
+}
+
+async function dropDatabases(serverUrl: string): Promise<void> {
+  if (created.length === 0) return;
+  await withClient(serverUrl, async (c) => {
+    for (const name of created.splice(0)) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Measured {
+  key: string;
+  label: string;
+  /** Per measured round: the median of that round's operation times, in ms. */
+  rounds: number[];
+  medianMs: number;
+  /** The same for this process's CPU time (user + system, all its threads) during the operation. */
+  cpuMedianMs: number;
+}
+
+interface ComparisonResult {
+  id: string;
+  title: string;
+  n: number;
+  unit: string;
+  rounds: number;
+  repsPerRound: number;
+  variants: Measured[];
+  ratios: Array<{ label: string; num: string; den: string; value: number; perRound: number[]; target?: string; met?: boolean; deltaPerCallUs?: number }>;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function timeOnce(variant: VariantDef, ds: DataSource, n: number): Promise<{ wall: number; cpu: number }> {
+  const { op } = variant;
+  await truncate(ds);
+  const input = op.prepare(n);
+  useInsertExecute(plugin(variant.subscribers));
+  const disconnect = op.connect?.();
+  calls.receiver = 0;
+  calls.subscriber = 0;
+  gc?.();
+  let elapsed: number;
+  let cpu: NodeJS.CpuUsage;
+  try {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    await op.run(ds, input);
+    elapsed = performance.now() - start;
+    cpu = process.cpuUsage(cpuStart);
+  } finally {
+    disconnect?.();
+  }
+  if (postSave.hasListeners()) throw new Error(`${variant.key}: postSave still has receivers after the operation`);
+  await check(variant, ds, n);
+  return { wall: elapsed, cpu: (cpu.user + cpu.system) / 1000 };
+}
+
+/** Untimed: the operation did what it claims (rows written, receivers/subscribers called). */
+async function check(variant: VariantDef, ds: DataSource, n: number): Promise<void> {
+  const [{ users, profiles }] = (await ds.query(
+    'SELECT (SELECT count(*) FROM "users")::int AS users, (SELECT count(*) FROM "user_profiles")::int AS profiles',
+  )) as Array<{ users: number; profiles: number }>;
+  const e = variant.op.expect;
+  const problems: string[] = [];
+  if (users !== e.users(n)) problems.push(`users ${users}, expected ${e.users(n)}`);
+  if (profiles !== e.profiles(n)) problems.push(`profiles ${profiles}, expected ${e.profiles(n)}`);
+  if (calls.receiver !== (e.receiver?.(n) ?? 0)) problems.push(`receiver calls ${calls.receiver}, expected ${e.receiver?.(n) ?? 0}`);
+  if (calls.subscriber !== (e.subscriber?.(n) ?? 0)) problems.push(`subscriber calls ${calls.subscriber}, expected ${e.subscriber?.(n) ?? 0}`);
+  if (problems.length) throw new Error(`variant ${variant.key} (n=${n}): ${problems.join('; ')}`);
+}
+
+async function runComparison(def: ComparisonDef, n: number, serverUrl: string): Promise<ComparisonResult> {
+  const rounds = def.rounds(n);
+  const reps = def.reps(n);
+  const dataSources = new Map<string, DataSource>();
+  try {
+    for (const v of def.variants) {
+      const url = await createDatabase(serverUrl, `${def.id}_${v.key}`);
+      dataSources.set(v.key, await openDataSource(url, v.subscribers));
+    }
+    const perRound: Record<string, number[]> = Object.fromEntries(def.variants.map((v) => [v.key, []]));
+    const cpuPerRound: Record<string, number[]> = Object.fromEntries(def.variants.map((v) => [v.key, []]));
+    const started = performance.now();
+    for (let round = 0; round <= rounds; round++) {
+      // Alternate the order between rounds; within a round, interleave operation by operation.
+      const order = round % 2 === 0 ? def.variants : [...def.variants].reverse();
+      const times: Record<string, number[]> = Object.fromEntries(def.variants.map((v) => [v.key, []]));
+      const cpuTimes: Record<string, number[]> = Object.fromEntries(def.variants.map((v) => [v.key, []]));
+      for (let rep = 0; rep < reps; rep++) {
+        for (const v of order) {
+          const t = await timeOnce(v, dataSources.get(v.key)!, n);
+          times[v.key].push(t.wall);
+          cpuTimes[v.key].push(t.cpu);
+        }
+      }
+      const summary = order.map((v) => `${v.key} ${median(times[v.key]).toFixed(1)}`).join(', ');
+      process.stderr.write(`  ${def.id} N=${fmt(n)} ${round === 0 ? 'warm-up' : `round ${round}/${rounds}`}: ${summary} ms\n`);
+      if (round === 0) continue;
+      for (const v of def.variants) {
+        perRound[v.key].push(median(times[v.key]));
+        cpuPerRound[v.key].push(median(cpuTimes[v.key]));
+      }
+    }
+    process.stderr.write(`  ${def.id} N=${fmt(n)} took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    const variants: Measured[] = def.variants.map((v) => ({ key: v.key, label: v.label, rounds: perRound[v.key].map(r3), medianMs: r3(median(perRound[v.key])), cpuMedianMs: r3(median(cpuPerRound[v.key])) }));
+    const ratios = def.ratios.map((r) => {
+      // The headline ratio is the ratio of the two medians; the per-round ratios show the spread.
+      const value = median(perRound[r.num]) / median(perRound[r.den]);
+      const perRoundRatios = perRound[r.num].map((t, i) => r3(t / perRound[r.den][i]));
+      const applies = r.target && (!r.target.sizes || r.target.sizes.includes(n));
+      const target = applies ? `${r.target!.op} ${r.target!.value}` : undefined;
+      const met = applies ? (r.target!.op === '<=' ? value <= r.target!.value : value >= r.target!.value) : undefined;
+      // (d): the difference per save() call, i.e. per transaction.
+      const deltaPerCallUs = r.perCall ? r2(((median(perRound[r.num]) - median(perRound[r.den])) / n) * 1000) : undefined;
+      return { label: r.label, num: r.num, den: r.den, value: r3(value), perRound: perRoundRatios, target, met, deltaPerCallUs };
+    });
+    return { id: def.id, title: def.title, n, unit: def.unit(n), rounds, repsPerRound: reps, variants, ratios };
+  } finally {
+    for (const ds of dataSources.values()) if (ds.isInitialized) await ds.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface DispatchResults {
+  date: string;
+  rows: Array<{ key: string; label: string; nsPerOp: number }>;
+  ratios: Array<{ key: string; value: number; target: string; ok: boolean }>;
+  [k: string]: unknown;
+}
+
+/** (e) Runs bench/dispatch.ts in a child process (its own file, its own settings) and reads its results. */
+function runDispatch(): { results?: DispatchResults; error?: string } {
+  const file = path.join(__dirname, 'dispatch-results.json');
+  const before = Date.now();
+  process.stderr.write('\n(e) dispatch micro-benchmarks: bench/dispatch.ts\n');
+  const child = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', path.join(__dirname, 'dispatch.ts')], {
+    cwd: path.join(__dirname, '..'),
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_ONLY: '' },
+  });
+  if (child.status !== 0) return { error: `bench/dispatch.ts exited with ${child.status ?? child.signal}` };
+  try {
+    const results = JSON.parse(fs.readFileSync(file, 'utf8')) as DispatchResults;
+    if (Date.parse(results.date) < before - 1000) return { error: 'bench/dispatch.ts did not write a new dispatch-results.json' };
+    return { results };
+  } catch (error) {
+    return { error: `could not read ${file}: ${String(error)}` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadStart = os.loadavg().map(r2);
+  // The code this process runs is the working tree as it is now, not when the run ends.
+  const commit = git('rev-parse --short HEAD');
+  const dirty = git('status --porcelain -- src migrations') !== '';
+  const server = await startServer();
+  let postgres = 'unknown';
+  const results: ComparisonResult[] = [];
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await dropDatabases(server.url).catch((e) => process.stderr.write(`could not drop bench databases: ${String(e)}\n`));
+    await server.stop().catch((e) => process.stderr.write(`could not stop PostgreSQL: ${String(e)}\n`));
+  };
+  const onSignal = () => {
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    postgres = await withClient(server.url, async (c) => String((await c.query('SHOW server_version')).rows[0].server_version));
+    process.stderr.write(`PostgreSQL ${postgres} (${server.embedded ? 'embedded, started for this run' : 'DATABASE_URL'}); load ${loadStart.join(' ')}\n`);
+    for (const def of comparisons) {
+      if (ONLY && !ONLY.has(def.id)) continue;
+      process.stderr.write(`\n(${def.id}) ${def.title}\n`);
+      for (const n of def.sizes) results.push(await runComparison(def, n, server.url));
+    }
+  } finally {
+    await stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const dispatch = SKIP_DISPATCH || (ONLY && !ONLY.has('e')) ? { error: 'skipped' } : runDispatch();
+  const loadEnd = os.loadavg().map(r2);
+
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: r2(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    postgres,
+    postgresServer: server.embedded
+      ? 'embedded-postgres on this machine (fsync=off, synchronous_commit=off, full_page_writes=off)'
+      : 'DATABASE_URL',
+    typeorm: (JSON.parse(fs.readFileSync(path.join(require.resolve('typeorm'), '..', 'package.json'), 'utf8')) as { version: string }).version,
+    loadavgStart: loadStart,
+    loadavgEnd: loadEnd,
+  };
+
+  printTable(results, dispatch.results, machine, startedAt);
+
+  const out = {
+    date: startedAt.toISOString(),
+    commit,
+    dirty,
+    durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    machine,
+    settings: {
+      statistic: 'median over measured rounds of the per-round median operation time (wall clock); ratio = ratio of the two medians',
+      cpu: 'cpuMedianMs: the same statistic for process.cpuUsage() (user + system, every thread of this process) during the operation; informative only',
+      warmupRounds: 1,
+      interleaving: 'operation by operation, order reversed every other round',
+      betweenOperations: 'TRUNCATE both tables, build fresh entities, global.gc() when exposed (all untimed)',
+      gcExposed: gc !== undefined,
+    },
+    comparisons: results,
+    dispatch: dispatch.results
+      ? { date: dispatch.results.date, rows: dispatch.results.rows, ratios: dispatch.results.ratios, machine: dispatch.results.machine, settings: dispatch.results.settings }
+      : { error: dispatch.error },
+  };
+  if (!ONLY) {
+    fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(out, null, 2) + '\n');
+    process.stderr.write(`\nwritten: bench/results.json (${out.durationS} s)\n`);
+  }
+  if (dispatch.error && dispatch.error !== 'skipped') {
+    process.stderr.write(`dispatch benchmark failed: ${dispatch.error}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function printTable(results: ComparisonResult[], dispatch: DispatchResults | undefined, machine: Record<string, unknown>, date: Date): void {
+  const rows: string[][] = [['', 'N', 'variant', 'median ms', 'ratio', 'target', '', 'node CPU ms']];
+  for (const r of results) {
+    r.variants.forEach((v, i) => rows.push([i === 0 ? r.id : '', i === 0 ? fmt(r.n) : '', v.label, v.medianMs.toFixed(1), '', '', '', v.cpuMedianMs.toFixed(1)]));
+    for (const q of r.ratios) {
+      const delta = q.deltaPerCallUs === undefined ? '' : ` (${q.deltaPerCallUs >= 0 ? '+' : ''}${q.deltaPerCallUs.toFixed(0)} us per call)`;
+      rows.push(['', '', `  ${q.label}${delta}`, '', `${q.value.toFixed(2)}x`, q.target ?? '', q.met === undefined ? '' : q.met ? 'met' : 'MISSED', '']);
+    }
+  }
+  if (dispatch) {
+    for (const q of dispatch.ratios) rows.push(['e', '', q.key, '', `${q.value.toFixed(2)}x`, q.target, q.target === '(info)' ? '' : q.ok ? 'met' : 'MISSED', '']);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const right = new Set([1, 3, 4, 7]);
+  const line = (row: string[]) => row.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+  console.log(`\ntypeorm-signals on PostgreSQL ${String(machine.postgres)}, ${date.toISOString()}`);
+  console.log(`${String(machine.cpu)}, ${String(machine.cores)} cores, ${String(machine.memoryGiB)} GiB, Node ${String(machine.node)}, TypeORM ${String(machine.typeorm)}`);
+  console.log(`medians over the measured rounds (after a warm-up round); load average ${(machine.loadavgStart as number[]).join(' ')} -> ${(machine.loadavgEnd as number[]).join(' ')}\n`);
+  console.log(line(rows[0]));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows.slice(1)) console.log(line(row));
+  console.log('');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function r2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function r3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value === '' ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function list(value: string | undefined, fallback: number[]): number[] {
+  if (!value) return fallback;
+  const sizes = value.split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`BENCH_SIZES: expected positive integers, got ${value}`);
+  return sizes;
+}
+
+function git(args: string): string | undefined {
+  try {
+    return execFileSync('git', args.split(' '), { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function dynamicImport(specifier: string): Promise<unknown> {
+  // TypeScript compiles import() to require() under module=commonjs; keep a real import().
+  return (new Function('s', 'return import(s)') as (s: string) => Promise<unknown>)(specifier);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
