@@ -1,6 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { SignalsError } from '../signals/errors';
-import { takeCommitWork } from '../typeorm/transactions';
+import { runnerOf, takeCommitWork } from '../typeorm/transactions';
 
 /** Rounds of "run the queued work, then look again" before giving up on a receiver that re-queues forever. */
 const MAX_ROUNDS = 100;
@@ -28,7 +28,7 @@ const MAX_ROUNDS = 100;
  * await runner.rollbackTransaction();
  */
 export async function flushOnCommit(managerOrQueryRunner: EntityManager | QueryRunner): Promise<number> {
-  const runner = runnerOf(managerOrQueryRunner);
+  const runner = requireRunner(managerOrQueryRunner);
   let ran = 0;
   for (let round = 0; ; round++) {
     const tasks = takeCommitWork(runner);
@@ -46,22 +46,13 @@ export async function flushOnCommit(managerOrQueryRunner: EntityManager | QueryR
   }
 }
 
-function runnerOf(target: unknown): QueryRunner {
-  if (typeof target !== 'object' || target === null) {
+function requireRunner(target: EntityManager | QueryRunner): QueryRunner {
+  const runner = runnerOf(target, 'flushOnCommit');
+  if (runner === undefined) {
     throw new TypeError(
-      `flushOnCommit(): expected the QueryRunner of the transaction (or an EntityManager bound to it), got ${target === null ? 'null' : typeof target}`,
+      "flushOnCommit(): this EntityManager is not bound to a QueryRunner (it is the DataSource's manager, whose " +
+        'writes commit at once); pass the QueryRunner of the test transaction or its manager',
     );
   }
-  if ('isTransactionActive' in target && 'manager' in target) return target as QueryRunner;
-  if ('queryRunner' in target || 'connection' in target || 'dataSource' in target) {
-    const runner = (target as EntityManager).queryRunner;
-    if (runner === undefined) {
-      throw new TypeError(
-        "flushOnCommit(): this EntityManager is not bound to a QueryRunner (it is the DataSource's manager, whose " +
-          'writes commit at once); pass the QueryRunner of the test transaction or its manager',
-      );
-    }
-    return runner;
-  }
-  throw new TypeError('flushOnCommit(): expected the QueryRunner of the transaction, or an EntityManager bound to it');
+  return runner;
 }

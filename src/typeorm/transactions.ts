@@ -140,13 +140,16 @@ export function hasPendingWork(runner: QueryRunner): boolean {
   return states.has(runner);
 }
 
-/** Finds the QueryRunner behind a manager (or the runner itself). */
-function runnerOf(target: EntityManager | QueryRunner, method: string): QueryRunner | undefined {
+/**
+ * @internal The QueryRunner behind a manager (or the runner itself); undefined for a manager
+ * bound to no runner, such as the DataSource's, whose writes autocommit.
+ */
+export function runnerOf(target: EntityManager | QueryRunner, method: string): QueryRunner | undefined {
   if (target === null || typeof target !== 'object') {
     throw new TypeError(`${method}(): the first argument must be an EntityManager or a QueryRunner, got ${target === null ? 'null' : typeof target}`);
   }
-  if ('isTransactionActive' in target) return target;
-  if ('connection' in target || 'dataSource' in target) return (target as EntityManager).queryRunner;
+  if ('isTransactionActive' in target && 'manager' in target) return target;
+  if ('queryRunner' in target || 'connection' in target || 'dataSource' in target) return (target as EntityManager).queryRunner;
   throw new TypeError(`${method}(): the first argument must be an EntityManager or a QueryRunner`);
 }
 

@@ -370,7 +370,7 @@ describe('flushOnCommit()', () => {
     await expect(flushOnCommit(ds.manager)).rejects.toThrow(
       "flushOnCommit(): this EntityManager is not bound to a QueryRunner (it is the DataSource's manager, whose writes commit at once); pass the QueryRunner of the test transaction or its manager",
     );
-    await expect(flushOnCommit(null as never)).rejects.toThrow('flushOnCommit(): expected the QueryRunner of the transaction (or an EntityManager bound to it), got null');
-    await expect(flushOnCommit({} as never)).rejects.toThrow('flushOnCommit(): expected the QueryRunner of the transaction, or an EntityManager bound to it');
+    await expect(flushOnCommit(null as never)).rejects.toThrow('flushOnCommit(): the first argument must be an EntityManager or a QueryRunner, got null');
+    await expect(flushOnCommit({} as never)).rejects.toThrow('flushOnCommit(): the first argument must be an EntityManager or a QueryRunner');
   });
 });
