@@ -88,7 +88,30 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     patchInsertQueryBuilder();
   }
 
-  beforeInsert(event: InsertEvent<ObjectLiteral>) {
+  // TypeORM re-computes a whole save() when any before-hook exists ("a handler ran"), even one
+  // that does nothing: the before-hooks are getters that hide themselves while their pre signal
+  // has no receiver at all and no capture is open, so an idle plugin costs a save() nothing there.
+  get beforeInsert() {
+    return wanted(preSave) ? this.onBeforeInsert : undefined;
+  }
+
+  get beforeUpdate() {
+    return wanted(preSave) ? this.onBeforeUpdate : undefined;
+  }
+
+  get beforeRemove() {
+    return wanted(preDelete) ? this.onBeforeRemove : undefined;
+  }
+
+  get beforeSoftRemove() {
+    return wanted(preSoftDelete) ? this.onBeforeSoftRemove : undefined;
+  }
+
+  get beforeRecover() {
+    return wanted(preRestore) ? this.onBeforeRecover : undefined;
+  }
+
+  private onBeforeInsert(event: InsertEvent<ObjectLiteral>) {
     return this.row(event.queryRunner, preSave, event.metadata, () => insertFields(event));
   }
 
@@ -97,7 +120,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, postSave, event.metadata, () => insertFields(event));
   }
 
-  beforeUpdate(event: UpdateEvent<ObjectLiteral>) {
+  private onBeforeUpdate(event: UpdateEvent<ObjectLiteral>) {
     return this.row(event.queryRunner, preSave, event.metadata, () => updateFields(event));
   }
 
@@ -105,7 +128,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, postSave, event.metadata, () => updateFields(event));
   }
 
-  beforeRemove(event: RemoveEvent<ObjectLiteral>) {
+  private onBeforeRemove(event: RemoveEvent<ObjectLiteral>) {
     return this.row(event.queryRunner, preDelete, event.metadata, () => removeFields(event, 'remove'));
   }
 
@@ -114,7 +137,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, postDelete, event.metadata, () => removeFields(event, 'remove'));
   }
 
-  beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+  private onBeforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
     return this.row(event.queryRunner, preSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
   }
 
@@ -122,7 +145,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, postSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
   }
 
-  beforeRecover(event: RecoverEvent<ObjectLiteral>) {
+  private onBeforeRecover(event: RecoverEvent<ObjectLiteral>) {
     return this.row(event.queryRunner, preRestore, event.metadata, () => removeFields(event, 'recover'));
   }
 
@@ -195,6 +218,11 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     for (const s of subscribers) if (isSignalsSubscriber(s)) return s === this;
     return false;
   }
+}
+
+/** Whether a pre signal's hook must be visible to TypeORM: some receiver, or a capture that records every send. */
+function wanted(signal: ModelSignal<Family, Timing>): boolean {
+  return signal.hasListeners() || currentScope() !== undefined;
 }
 
 function registerNames(dataSource: DataSource): void {

@@ -104,6 +104,21 @@ describe('postSave from save()', () => {
     expect((await ds.getRepository(Author).findOneByOrFail({ id: author.id })).name).toBe('GRACE');
   });
 
+  test('with no pre-signal receiver the before-hooks are hidden from TypeORM (no re-computation of the save)', () => {
+    const subscriber = ds.subscribers.find((s) => s instanceof SignalsSubscriber) as SignalsSubscriber;
+    expect(subscriber.beforeInsert).toBeUndefined();
+    expect(subscriber.beforeRemove).toBeUndefined();
+    const disconnect = preSave.connect(() => undefined, { sender: Author });
+    try {
+      expect(typeof subscriber.beforeInsert).toBe('function');
+      expect(typeof subscriber.beforeUpdate).toBe('function');
+      expect(subscriber.beforeRemove).toBeUndefined();
+    } finally {
+      disconnect();
+    }
+    expect(subscriber.beforeInsert).toBeUndefined();
+  });
+
   test('a receiver error rejects save() and leaves no row', async () => {
     listen(() =>
       postSave.connect(
