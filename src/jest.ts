@@ -11,8 +11,17 @@ import { Signal } from './signals/signal';
 import type { Sender } from './signals/types';
 import type { SignalRecord } from './testing/capture';
 
-/** What `toHaveSent` matches: `sender` (a class or entity name), plus payload fields, compared with jest's equality (asymmetric matchers allowed). */
-export type SentExpectation<P = Record<string, unknown>> = { sender?: Sender } & { [K in keyof P]?: unknown };
+/**
+ * What `toHaveSent` matches: `sender` (a class or entity name), plus payload fields, compared
+ * with jest's equality (asymmetric matchers allowed).
+ *
+ * @example
+ * expect(records).toHaveSent(postSave, { sender: User, created: true, instance: expect.objectContaining({ email: 'ada@example.com' }) });
+ */
+export type SentExpectation<P = Record<string, unknown>> = {
+  /** The sender (a class or entity name) the send must have been made for. */
+  sender?: Sender;
+} & { [K in keyof P]?: unknown };
 
 /** The slice of jest's matcher context the matchers use (no dependency on jest's types). */
 interface MatcherContext {
@@ -141,8 +150,21 @@ export function toHaveSentTimes(
   };
 }
 
-/** For `expect.extend(signalMatchers)`. */
-export const signalMatchers = { toHaveSent, toHaveSentTimes };
+/**
+ * The matchers, for `expect.extend(signalMatchers)` where importing this module cannot register
+ * them (no global `expect`, e.g. with `@jest/globals` only).
+ *
+ * @example
+ * import { expect } from '@jest/globals';
+ * import { signalMatchers } from 'typeorm-signals/jest';
+ * expect.extend(signalMatchers);
+ */
+export const signalMatchers = {
+  /** See {@link toHaveSent}. */
+  toHaveSent,
+  /** See {@link toHaveSentTimes}. */
+  toHaveSentTimes,
+};
 
 // Registers the matchers on import when jest's global expect is there.
 const globalExpect = (globalThis as { expect?: { extend?: (matchers: object) => void } }).expect;

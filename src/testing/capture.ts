@@ -9,10 +9,16 @@ import type { Sender } from '../signals/types';
  * deferred phase that has per-row receivers, and one record with `batch: true` per batch
  * receiver call. The matchers of `typeorm-signals/jest` count the rows: records with
  * `phase: 'transaction'` and `batch: false`.
+ *
+ * @example
+ * const { records } = await captureSignals(() => users.save({ email: 'ada@example.com' }));
+ * const saves = records.filter((r) => r.signal === postSave && !r.batch);
+ * expect(saves[0].payload.created).toBe(true);
  */
 export interface SignalRecord {
   /** The Signal that was sent. */
   readonly signal: Signal<any>;
+  /** The sender it was sent for (the entity class for model signals). */
   readonly sender: Sender;
   /** What the receivers got, without `signal` and `sender`; for a batch call: `{ items, manager, ... }`. */
   readonly payload: Readonly<Record<string, any>>;
@@ -28,7 +34,12 @@ export interface SignalRecord {
 
 export type { ReceiverOutcome };
 
-/** What captureSignals() resolves to. */
+/**
+ * What captureSignals() resolves to.
+ *
+ * @example
+ * const { result: user, records } = await captureSignals(() => users.save({ email: 'ada@example.com' }));
+ */
 export interface Captured<T> {
   /** What `fn` returned (awaited). */
   result: T;

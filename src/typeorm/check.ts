@@ -5,8 +5,15 @@ import type { Sender } from '../signals/types';
 import { allModelSignals, type Family, type ModelSignal, type Timing } from './model-signal';
 import { isSignalsSubscriber } from './subscriber';
 
-/** One model signal and its connections, as describeSignals() lists them. */
+/**
+ * One model signal and its connections, as describeSignals() lists them.
+ *
+ * @example
+ * const [{ signal, receivers }] = describeSignals();
+ * console.log(signal.name, receivers.map((r) => r.connectedAt));
+ */
 export interface SignalDescription {
+  /** The model signal. */
   signal: ModelSignal<Family, Timing>;
   /** As `signal.receivers()`: receiver, sender, phase, batch, dispatchUid, weak, connectedAt. */
   receivers: ReceiverInfo[];
@@ -15,21 +22,41 @@ export interface SignalDescription {
 /**
  * Every model signal (preSave, postSave, ..., m2mChanged) with its receivers, in a fixed order;
  * signals without receivers are listed with an empty list. For start-up logs and debugging.
+ *
+ * @example
+ * for (const { signal, receivers } of describeSignals()) {
+ *   for (const r of receivers) console.log(`${signal.name} -> ${r.receiver.name} (${r.phase}) at ${r.connectedAt}`);
+ * }
  */
 export function describeSignals(): SignalDescription[] {
   return allModelSignals.map((signal) => ({ signal, receivers: signal.receivers() as ReceiverInfo[] }));
 }
 
+/**
+ * What checkSignals() can find: a receiver whose sender is no entity of the DataSource, the
+ * subscriber missing, or installed more than once.
+ *
+ * @example
+ * const missing = checkSignals(dataSource).some((p) => p.code === 'not-installed');
+ */
 export type SignalProblemCode = 'unknown-sender' | 'not-installed' | 'installed-twice';
 
-/** Something checkSignals() found that makes receivers not run (or not as expected). */
+/**
+ * Something checkSignals() found that makes receivers not run (or not as expected).
+ *
+ * @example
+ * for (const problem of checkSignals(dataSource)) logger.warn(`${problem.code}: ${problem.message}`);
+ */
 export interface SignalProblem {
+  /** Which kind of problem. */
   code: SignalProblemCode;
   /** What is wrong and how to fix it; names signals, receivers, senders and call sites, never values. */
   message: string;
   /** 'unknown-sender': the signal, the receiver and its sender. */
   signal?: ModelSignal<Family, Timing>;
+  /** 'unknown-sender': the receiver that will never run. */
   receiver?: Function;
+  /** 'unknown-sender': the sender it was connected with. */
   sender?: Sender;
 }
 
