@@ -175,8 +175,8 @@ export class Signal<P extends PayloadObject = {}> {
 
   /**
    * Connects a receiver; returns a function that removes exactly this connection. Connecting the
-   * same (receiver or dispatchUid, sender) again changes nothing and returns the first one's
-   * disconnect function. Invalid options throw a TypeError and connect nothing.
+   * same (receiver or dispatchUid, sender) again changes nothing and returns a function that
+   * removes the first connection. Invalid options throw a TypeError and connect nothing.
    */
   connect(receiver: Receiver<P>, options?: ConnectOptions): Disconnect {
     return this.addConnection(receiver, this.normalizeConnectOptions(options, receiver), 'connect');
@@ -292,19 +292,22 @@ export class Signal<P extends PayloadObject = {}> {
     robust: boolean,
     // Deferred (commit-phase) dispatches pass the scope of the write, not the one of the COMMIT.
     scope = currentScope(),
+    // The model-signal bridge passes the phase's manager/queryRunner/dataSource apart from the
+    // row's fields, so that the receivers' arguments are one copy, not two.
+    context?: object,
   ): Promise<SendResults<Function>> {
     // Read once per dispatch: the getter asks `debug` every time.
     const tracing = trace.enabled;
     if (scope === undefined && !tracing && found.length === 1) {
       // The common case: one receiver, nothing to record.
-      return this.runOne(found[0], argsOf(payload, this, sender), sender, phase, robust);
+      return this.runOne(found[0], argsOf(payload, context, this, sender), sender, phase, robust);
     }
     let entries: DispatchEntry[] | undefined;
     if (scope !== undefined) {
       const muted = isMuted(scope, this, sender, (a, b) => this.senderMatches(a, b));
       // The dispatcher passes only batch connections for a batch call, only per-row ones otherwise.
       const batch = found.length > 0 && found[0].batch;
-      entries = openEntries(scope, this, sender, payload, phase, muted, batch);
+      entries = openEntries(scope, this, sender, context ? Object.assign({}, payload, context) : payload, phase, muted, batch);
       if (muted) {
         if (tracing && found.length > 0) trace.skipped(this.name, sender, liveReceivers(found), 'muted');
         return Promise.resolve([]);
@@ -313,7 +316,7 @@ export class Signal<P extends PayloadObject = {}> {
     if (found.length === 0) return Promise.resolve([]);
     const run: Run = {
       found,
-      args: argsOf(payload, this, sender),
+      args: argsOf(payload, context, this, sender),
       sender,
       phase,
       robust,
@@ -570,8 +573,8 @@ export class Signal<P extends PayloadObject = {}> {
  * sender, frozen so that no receiver can change what the next one sees. Object.assign onto an
  * empty object takes V8's clone fast path; object spread is far slower on Node 20 here.
  */
-function argsOf(payload: object, signal: Signal<any>, sender: Sender): object {
-  const args = Object.assign({}, payload) as Record<string, unknown>;
+function argsOf(payload: object, context: object | undefined, signal: Signal<any>, sender: Sender): object {
+  const args = (context === undefined ? Object.assign({}, payload) : Object.assign({}, payload, context)) as Record<string, unknown>;
   args.signal = signal;
   args.sender = sender;
   return Object.freeze(args);

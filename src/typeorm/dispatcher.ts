@@ -7,7 +7,7 @@ import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
 import { contextFor, dataSourceOf, junctionIds, junctionInfo, type JunctionInfo } from './events';
 import { m2mChanged, type Family, type ModelSignal, type Timing } from './model-signal';
-import type { EntityId, Phase, WriteContext } from './payloads';
+import type { EntityId, Phase } from './payloads';
 import { defer, type Task } from './transactions';
 
 /**
@@ -18,11 +18,19 @@ import { defer, type Task } from './transactions';
  * receivers one after another: per-row receivers row by row in connection order, then batch
  * receivers once with all rows. Deferred phases are queued on the transaction.
  */
-export interface Row {
+export interface Row<S = any> {
   readonly signal: ModelSignal<Family, Timing>;
   readonly sender: Sender;
-  /** Builds the payload fields; called once, only if something will use them. */
-  readonly fields: () => object;
+  /** Builds the payload fields from `source` (the TypeORM event); see fieldsOf(). */
+  readonly build: (source: S) => object;
+  readonly source: S;
+  /** The fields once built. */
+  built?: object;
+}
+
+/** The row's payload fields, built on first use only: a row no receiver reads costs no payload. */
+function fieldsOf(row: Row): object {
+  return (row.built ??= row.build(row.source));
 }
 
 /** A junction-table row, turned into m2mChanged rows (grouped per owner) at flush time. */
@@ -79,8 +87,7 @@ async function flush(runner: QueryRunner, collected: Array<Row | JunctionRow>): 
 
 async function runRows(runner: QueryRunner, rows: readonly Row[]): Promise<void> {
   const scope = currentScope();
-  const fields = rows.map((row) => lazy(row.fields));
-  const plan = { runner, rows, fields, scope };
+  const plan = { runner, rows, scope };
   const inTransaction = runner.isTransactionActive;
   let wantsCommit = false;
   let wantsRollback = false;
@@ -103,7 +110,6 @@ async function runRows(runner: QueryRunner, rows: readonly Row[]): Promise<void>
 interface Plan {
   runner: QueryRunner;
   rows: readonly Row[];
-  fields: ReadonlyArray<() => object>;
   scope: ReturnType<typeof currentScope>;
 }
 
@@ -116,7 +122,7 @@ function planPhase(plan: Plan, phase: 'commit' | 'rollback'): Task {
 }
 
 async function runPhase(plan: Plan, phase: Phase, robust: boolean, context = contextFor(plan.runner, phase)): Promise<void> {
-  const { rows, fields, scope } = plan;
+  const { rows, scope } = plan;
   const batches = new Map<ModelSignal<Family, Timing>, Map<Sender, number[]>>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
@@ -130,23 +136,16 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context = con
     }
     // A capture records every send, even one no receiver listens to (in the transaction phase).
     if (split.rows.length === 0 && !(scope && phase === 'transaction')) continue;
-    await row.signal.dispatch(split.rows, row.sender, withContext(fields[i](), context), phase, robust, scope);
+    await row.signal.dispatch(split.rows, row.sender, fieldsOf(row), phase, robust, scope, context);
   }
   for (const [signal, bySender] of batches) {
     for (const [sender, indexes] of bySender) {
       const split = splitOf(signal.lookup(sender))[phase];
-      const items = Object.freeze(indexes.map((i) => Object.freeze(withContext(fields[i](), context))));
-      await signal.dispatch(split.batch, sender, withContext({ items }, context), phase, robust, scope);
+      // Object.assign, not object spread: spread is several times slower on Node 20.
+      const items = Object.freeze(indexes.map((i) => Object.freeze(Object.assign({}, fieldsOf(rows[i]), context))));
+      await signal.dispatch(split.batch, sender, { items }, phase, robust, scope, context);
     }
   }
-}
-
-/**
- * A row's payload for one phase. Object.assign, not object spread: spread is several times
- * slower on Node 20, and this runs once per row and phase.
- */
-function withContext(fields: object, context: WriteContext): object {
-  return Object.assign({}, fields, context);
 }
 
 type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }>;
@@ -166,11 +165,6 @@ function splitOf(found: readonly Connection[]): Split {
   return split;
 }
 
-function lazy(build: () => object): () => object {
-  let value: object | undefined;
-  return () => (value ??= build());
-}
-
 function describeLink(row: Row): string {
   const names = liveReceivers(row.signal.lookup(row.sender)).map(describeFunction);
   return `${row.signal.name}(${describeFunction(row.sender)}) -> [${names.join(', ')}]`;
@@ -181,11 +175,30 @@ function summarize(links: readonly string[]): string {
   return [...links.slice(0, 3), `... ${links.length - 6} more ...`, ...links.slice(-3)].join(' => ');
 }
 
+interface JunctionGroup {
+  info: JunctionInfo;
+  action: 'add' | 'remove';
+  owner: EntityId;
+  related: EntityId[];
+  metadata: JunctionRow['metadata'];
+}
+
+function m2mFields(group: JunctionGroup): object {
+  return {
+    action: group.action,
+    relation: group.info.relation,
+    entityId: group.owner,
+    relatedIds: Object.freeze(group.related),
+    model: group.info.model,
+    metadata: group.metadata,
+  };
+}
+
 /** Groups junction rows into one m2mChanged row per (relation, action, owner). */
 function resolveJunctions(runner: QueryRunner, collected: ReadonlyArray<Row | JunctionRow>): Row[] {
   if (!collected.some(isJunction)) return collected as Row[];
   const rows: Row[] = [];
-  const groups = new Map<string, { info: JunctionInfo; action: 'add' | 'remove'; owner: EntityId; related: EntityId[]; metadata: JunctionRow['metadata'] }>();
+  const groups = new Map<string, JunctionGroup>();
   for (const row of collected) {
     if (!isJunction(row)) {
       rows.push(row);
@@ -194,24 +207,12 @@ function resolveJunctions(runner: QueryRunner, collected: ReadonlyArray<Row | Ju
     const info = junctionInfo(dataSourceOf(runner), row.metadata);
     if (!info || !row.key) continue;
     const ids = junctionIds(info, row.key);
-    const groupKey = `${info.relation}\u0000${row.action}\u0000${JSON.stringify(ids.owner)}\u0000${String(info.owner === row.metadata.target)}`;
+    const groupKey = `${info.relation}\u0000${row.action}\u0000${JSON.stringify(ids.owner)}`;
     let group = groups.get(groupKey);
     if (!group) {
       group = { info, action: row.action, owner: ids.owner, related: [], metadata: row.metadata };
       groups.set(groupKey, group);
-      const g = group;
-      rows.push({
-        signal: m2mChanged,
-        sender: info.owner,
-        fields: () => ({
-          action: g.action,
-          relation: g.info.relation,
-          entityId: g.owner,
-          relatedIds: Object.freeze(g.related),
-          model: g.info.model,
-          metadata: g.metadata,
-        }),
-      });
+      rows.push({ signal: m2mChanged, sender: info.owner, build: m2mFields, source: group });
     }
     group.related.push(ids.related);
   }

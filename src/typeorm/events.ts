@@ -117,7 +117,7 @@ export function updateFields(event: UpdateEvent<ObjectLiteral>) {
 
 const statementSource = { remove: 'delete', softRemove: 'softDelete', recover: 'restore' } as const;
 
-export function removeFields(event: RemoveEvent<ObjectLiteral>, kind: 'remove' | 'softRemove' | 'recover') {
+function removeFields(event: RemoveEvent<ObjectLiteral>, kind: 'remove' | 'softRemove' | 'recover') {
   const known = event.entity !== undefined || event.databaseEntity !== undefined || event.entityId !== undefined;
   return {
     instance: event.entity,
@@ -129,7 +129,11 @@ export function removeFields(event: RemoveEvent<ObjectLiteral>, kind: 'remove' |
   };
 }
 
-export function loadFields(entity: ObjectLiteral, event: LoadEvent<ObjectLiteral>) {
+export const removedFields = (event: RemoveEvent<ObjectLiteral>) => removeFields(event, 'remove');
+export const softRemovedFields = (event: RemoveEvent<ObjectLiteral>) => removeFields(event, 'softRemove');
+export const recoveredFields = (event: RemoveEvent<ObjectLiteral>) => removeFields(event, 'recover');
+
+export function loadFields({ entity, event }: { entity: ObjectLiteral; event: LoadEvent<ObjectLiteral> }) {
   return { instance: entity, entityId: idOf(event.metadata, entity), metadata: event.metadata };
 }
 

@@ -26,7 +26,9 @@ import {
   insertFields,
   insertKinds,
   loadFields,
-  removeFields,
+  recoveredFields,
+  removedFields,
+  softRemovedFields,
   senderOf,
   updateFields,
   type InsertKind,
@@ -112,50 +114,50 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   private onBeforeInsert(event: InsertEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, preSave, event.metadata, () => insertFields(event));
+    return this.row(event.queryRunner, preSave, event.metadata, insertFields, event);
   }
 
   afterInsert(event: InsertEvent<ObjectLiteral>) {
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'add', (event.entityId as ObjectLiteral) ?? event.entity);
-    return this.row(event.queryRunner, postSave, event.metadata, () => insertFields(event));
+    return this.row(event.queryRunner, postSave, event.metadata, insertFields, event);
   }
 
   private onBeforeUpdate(event: UpdateEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, preSave, event.metadata, () => updateFields(event));
+    return this.row(event.queryRunner, preSave, event.metadata, updateFields, event);
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, postSave, event.metadata, () => updateFields(event));
+    return this.row(event.queryRunner, postSave, event.metadata, updateFields, event);
   }
 
   private onBeforeRemove(event: RemoveEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, preDelete, event.metadata, () => removeFields(event, 'remove'));
+    return this.row(event.queryRunner, preDelete, event.metadata, removedFields, event);
   }
 
   afterRemove(event: RemoveEvent<ObjectLiteral>) {
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'remove', (event.entityId as ObjectLiteral) ?? event.databaseEntity);
-    return this.row(event.queryRunner, postDelete, event.metadata, () => removeFields(event, 'remove'));
+    return this.row(event.queryRunner, postDelete, event.metadata, removedFields, event);
   }
 
   private onBeforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, preSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
+    return this.row(event.queryRunner, preSoftDelete, event.metadata, softRemovedFields, event);
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, postSoftDelete, event.metadata, () => removeFields(event, 'softRemove'));
+    return this.row(event.queryRunner, postSoftDelete, event.metadata, softRemovedFields, event);
   }
 
   private onBeforeRecover(event: RecoverEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, preRestore, event.metadata, () => removeFields(event, 'recover'));
+    return this.row(event.queryRunner, preRestore, event.metadata, recoveredFields, event);
   }
 
   afterRecover(event: RecoverEvent<ObjectLiteral>) {
-    return this.row(event.queryRunner, postRestore, event.metadata, () => removeFields(event, 'recover'));
+    return this.row(event.queryRunner, postRestore, event.metadata, recoveredFields, event);
   }
 
   afterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>) {
     if (!event) return undefined;
-    return this.row(event.queryRunner, postLoad, event.metadata, () => loadFields(entity, event));
+    return this.row(event.queryRunner, postLoad, event.metadata, loadFields, { entity, event });
   }
 
   afterQuery(event: AfterQueryEvent) {
@@ -188,11 +190,12 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
    * The hot path of every write: when nothing listens for this (signal, sender) and no capture
    * is open, it returns without building a payload or a promise.
    */
-  private row(
+  private row<S>(
     runner: QueryRunner,
     signal: ModelSignal<Family, Timing>,
     metadata: import('typeorm').EntityMetadata,
-    fields: () => object,
+    build: (source: S) => object,
+    source: S,
   ): Promise<void> | undefined {
     const sender: Sender = senderOf(metadata);
     if (!signal.hasListeners(sender) && currentScope() === undefined) {
@@ -202,7 +205,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     if (!this.isActiveFor(runner)) return undefined;
     const dataSource = dataSourceOf(runner);
     if (!registered.has(dataSource)) registerNames(dataSource);
-    return enqueue(runner, { signal, sender, fields });
+    return enqueue(runner, { signal, sender, build, source });
   }
 
   private junction(runner: QueryRunner, metadata: import('typeorm').EntityMetadata, action: 'add' | 'remove', key: ObjectLiteral | undefined) {

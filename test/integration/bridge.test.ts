@@ -229,6 +229,18 @@ describe('query-builder writes', () => {
   });
 });
 
+describe('cascades', () => {
+  test('a cascaded insert sends postSave with created: true for the cascaded entity, before the owner is linked', async () => {
+    const seen: string[] = [];
+    listen(() => postSave.connect(({ instance, created }) => void seen.push(`tag:${instance.label}:${created}`), { sender: Tag }));
+    listen(() => postSave.connect(({ instance, created }) => void seen.push(`post:${instance.title}:${created}`), { sender: Post }));
+    listen(() => m2mChanged.connect(({ action, relatedIds }) => void seen.push(`m2m:${action}:${relatedIds.length}`), { sender: Post }));
+    await ds.getRepository(Post).save({ title: 'p', tags: [{ label: 'new-1' }, { label: 'new-2' }] as Tag[] });
+    expect(seen.sort()).toEqual(['m2m:add:2', 'post:p:true', 'tag:new-1:true', 'tag:new-2:true']);
+    expect(await ds.getRepository(Tag).count()).toBe(2);
+  });
+});
+
 describe('m2mChanged', () => {
   test('adding and removing related rows sends one m2mChanged per owner and action', async () => {
     const tags = await ds.getRepository(Tag).save([{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
