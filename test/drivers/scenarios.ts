@@ -28,7 +28,7 @@ import {
 import { User, UserProfile, exampleEntities } from '../../src/example/entities';
 import { connectExampleReceivers } from '../../src/example/receivers';
 import { QueryRecorder } from '../helpers/query-log';
-import { Author, Post, Tag, fixtureEntities, fixtureMigrations, fixtureTables } from './fixtures';
+import { Author, Post, Tag, fixtureEntities, fixtureMigrations, fixtureTables } from '../fixtures/blog';
 import type { OpenTarget, Target } from './targets';
 
 /** The TypeORM this run loads (the typeorm-0.3 jest project maps `typeorm` to the 0.3 copy). */
