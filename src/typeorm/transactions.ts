@@ -2,6 +2,7 @@ import type { EntityManager, QueryRunner } from 'typeorm';
 import { reportFailure } from '../signals/config';
 import { SignalsError, describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
+import { dataSourceOf } from './events';
 
 /**
  * Work deferred to the end of a transaction, tracked per QueryRunner: one frame per open
@@ -123,7 +124,7 @@ const postgresFamily = new Set(['postgres', 'cockroachdb', 'aurora-postgres']);
 /** @internal afterQuery with success false: note a failure that dooms the open transaction. */
 export function queryFailed(runner: QueryRunner, error: unknown): void {
   if (!runner.isTransactionActive) return;
-  const type = (runner.connection?.options ?? (runner as { dataSource?: { options: { type: string } } }).dataSource?.options)?.type;
+  const type = dataSourceOf(runner).options.type;
   const errno = (error as { errno?: number; driverError?: { errno?: number } } | undefined)?.driverError?.errno ?? (error as { errno?: number })?.errno;
   if (postgresFamily.has(type as string) || ((type === 'mysql' || type === 'mariadb') && errno === 1213)) {
     topFrame(runner).doomed = true;
