@@ -6,44 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BenchResults } from './results';
 
-interface Results {
-  date: string;
-  commit?: string;
-  dirty?: boolean;
-  durationS: number;
-  machine: {
-    cpu: string;
-    cores: number;
-    memoryGiB: number;
-    node: string;
-    os: string;
-    postgres: string;
-    postgresServer: string;
-    typeorm: string;
-    loadavgStart: number[];
-    loadavgEnd: number[];
-  };
-  comparisons: Array<{
-    id: string;
-    title: string;
-    n: number;
-    unit: string;
-    rounds: number;
-    repsPerRound: number;
-    variants: Array<{ key: string; label: string; medianMs: number; rounds: number[] }>;
-    ratios: Array<{ label: string; value: number; perRound: number[]; target?: string; met?: boolean; deltaPerCallUs?: number }>;
-  }>;
-  dispatch: {
-    error?: string;
-    date?: string;
-    rows?: Array<{ key: string; label: string; nsPerOp: number }>;
-    ratios?: Array<{ key: string; value: number; target: string; ok: boolean }>;
-    settings?: { rounds: number };
-  };
-}
 
-const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8')) as Results;
+const results = JSON.parse(fs.readFileSync(path.join(__dirname, 'results.json'), 'utf8')) as BenchResults;
 const m = results.machine;
 const out: string[] = [];
 const fmt = (n: number) => n.toLocaleString('en-US');

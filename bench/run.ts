@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
+import type { BenchResults, ComparisonResult, DispatchResults, Measured } from './results';
 import {
   calls,
   openDataSource,
@@ -215,26 +216,7 @@ async function dropDatabases(serverUrl: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Measured {
-  key: string;
-  label: string;
-  /** Per measured round: the median of that round's operation times, in ms. */
-  rounds: number[];
-  medianMs: number;
-  /** The same for this process's CPU time (user + system, all its threads) during the operation. */
-  cpuMedianMs: number;
-}
 
-interface ComparisonResult {
-  id: string;
-  title: string;
-  n: number;
-  unit: string;
-  rounds: number;
-  repsPerRound: number;
-  variants: Measured[];
-  ratios: Array<{ label: string; num: string; den: string; value: number; perRound: number[]; target?: string; met?: boolean; deltaPerCallUs?: number }>;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -330,12 +312,6 @@ async function runComparison(def: ComparisonDef, n: number, serverUrl: string): 
 
 // ---------------------------------------------------------------------------------------------
 
-interface DispatchResults {
-  date: string;
-  rows: Array<{ key: string; label: string; nsPerOp: number }>;
-  ratios: Array<{ key: string; value: number; target: string; ok: boolean }>;
-  [k: string]: unknown;
-}
 
 /** (e) Runs bench/dispatch.ts in a child process (its own file, its own settings) and reads its results. */
 function runDispatch(): { results?: DispatchResults; error?: string } {
@@ -414,7 +390,7 @@ async function main(): Promise<void> {
 
   printTable(results, dispatch.results, machine, startedAt);
 
-  const out = {
+  const out: BenchResults = {
     date: startedAt.toISOString(),
     commit,
     dirty,
