@@ -4,7 +4,6 @@
  * payload values unless configureSignals({ traceValues: true }).
  */
 import 'reflect-metadata';
-import { format } from 'node:util';
 import createDebug from 'debug';
 import { DataSource } from 'typeorm';
 import {
@@ -21,6 +20,7 @@ import {
 import { exampleConfig } from '../../src/example/data-source';
 import { User, UserProfile } from '../../src/example/entities';
 import { ENSURE_PROFILE_UID, connectExampleReceivers, ensureProfileExists } from '../../src/example/receivers';
+import { captureDebugLines } from '../helpers/debug-lines';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
 
 let db: TestDataSource;
@@ -184,23 +184,13 @@ describe('checkSignals()', () => {
 
 describe('DEBUG=typeorm-signals trace', () => {
   const SECRET = 'do-not-log-me@example.com';
-  const lines: string[] = [];
-  const originalLog = createDebug.log;
-  let previouslyEnabled = '';
+  const lines = captureDebugLines();
 
   beforeAll(() => {
-    previouslyEnabled = createDebug.disable();
-    createDebug.log = (...args: unknown[]) => void lines.push(format(...(args as [unknown, ...unknown[]])));
     createDebug.enable('typeorm-signals');
   });
   afterAll(() => {
-    createDebug.log = originalLog;
-    createDebug.disable();
-    if (previouslyEnabled) createDebug.enable(previouslyEnabled);
     configureSignals({ traceValues: false });
-  });
-  beforeEach(() => {
-    lines.length = 0;
   });
 
   const users = () => ds.getRepository(User);

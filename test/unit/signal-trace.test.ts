@@ -1,30 +1,20 @@
-import { format } from 'node:util';
 import createDebug from 'debug';
 import { Signal, configureSignals } from '../../src';
+import { captureDebugLines } from '../helpers/debug-lines';
 
 class User {}
 
 const SECRET = 'hunter2-do-not-trace';
 
 describe('DEBUG=typeorm-signals tracing', () => {
-  const lines: string[] = [];
-  const originalLog = createDebug.log;
-  let previouslyEnabled = '';
+  const lines = captureDebugLines();
 
   beforeAll(() => {
-    previouslyEnabled = createDebug.disable();
-    createDebug.log = (...args: unknown[]) => void lines.push(format(...(args as [unknown, ...unknown[]])));
     configureSignals({ logger: { error: () => undefined } });
   });
 
   afterAll(() => {
-    createDebug.log = originalLog;
-    createDebug.enable(previouslyEnabled);
     configureSignals({ logger: null });
-  });
-
-  beforeEach(() => {
-    lines.length = 0;
   });
 
   test('nothing is traced while the namespace is off', async () => {
