@@ -135,6 +135,8 @@ export const capture: typeof captureSignals = captureSignals;
 export const matchers: typeof signalMatchers = signalMatchers;
 // @ts-expect-error: a deferred phase on a pre signal does not compile
 preSave.connect(() => undefined, { phase: 'commit' });
+// @ts-expect-error: the bridge's internals (marked @internal) are not in the published types
+void postSave.dispatch;
 `;
 const typesImports = `import { postSave, preSave, SignalsSubscriber } from 'typeorm-signals';
 import { captureSignals } from 'typeorm-signals/testing';
