@@ -6,5 +6,3 @@
 export { captureSignals } from './capture';
 export type { Captured, SignalRecord, ReceiverOutcome } from './capture';
 export { flushOnCommit } from './flush';
-export { withoutSignals } from '../signals/mute';
-export type { SignalSelection } from '../signals/mute';
