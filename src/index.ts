@@ -18,9 +18,9 @@ export {
   postRestore,
   postLoad,
   m2mChanged,
-  ModelSignal,
 } from './typeorm/model-signal';
-export type { ModelConnectOptions, ModelReceiver, ModelBatchReceiver, PayloadFamilies } from './typeorm/model-signal';
+// A type only: the ten model signals are the only ones the bridge sends, so users cannot make an eleventh.
+export type { ModelSignal, ModelConnectOptions, ModelReceiver, ModelBatchReceiver, PayloadFamilies } from './typeorm/model-signal';
 export type {
   Phase,
   WriteSource,

@@ -137,8 +137,11 @@ export const matchers: typeof signalMatchers = signalMatchers;
 preSave.connect(() => undefined, { phase: 'commit' });
 // @ts-expect-error: the bridge's internals (marked @internal) are not in the published types
 void postSave.dispatch;
+// @ts-expect-error: ModelSignal is a type; users cannot construct an eleventh model signal
+void new ModelSignal('save', 'post', 'mySignal');
+export type AnyModelSignal = ModelSignal<'save', 'post'>;
 `;
-const typesImports = `import { postSave, preSave, SignalsSubscriber } from 'typeorm-signals';
+const typesImports = `import { postSave, preSave, SignalsSubscriber, ModelSignal } from 'typeorm-signals';
 import { captureSignals } from 'typeorm-signals/testing';
 import { signalMatchers } from 'typeorm-signals/jest';
 `;
