@@ -120,6 +120,7 @@ const pglite: Target = {
   unavailable: () => undefined,
   async open(options) {
     // Loaded here, not at the top: the other targets' files need not compile PGlite.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PGliteDriver } = require('typeorm-pglite') as typeof import('typeorm-pglite');
     const dataSource = new DataSource({ ...common(options), type: 'postgres', driver: new PGliteDriver({}).driver } as DataSourceOptions);
     await initialize(dataSource, async () => undefined);
