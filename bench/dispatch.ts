@@ -87,7 +87,10 @@ async function main(): Promise<void> {
   fewOthersAlt.connect(makeReceiver(), { sender: class Other0 {} });
   for (let i = 0; i < 1000; i++) manyOthersAlt.connect(makeReceiver(), { sender: class {} });
   let flip = false;
-  const alternate = (s: Signal<Payload>) => ((flip = !flip) ? s.send(Target, payload) : s.send(Target2, payload));
+  const alternate = (s: Signal<Payload>) => {
+    flip = !flip;
+    return flip ? s.send(Target, payload) : s.send(Target2, payload);
+  };
 
   const em1 = new Emittery();
   em1.on('x', receiver as unknown as (data: Payload) => Promise<void>);

@@ -342,7 +342,7 @@ async function main(): Promise<void> {
   const commit = git('rev-parse --short HEAD');
   const dirty = git('status --porcelain -- src migrations') !== '';
   const server = await startServer();
-  let postgres = 'unknown';
+  let postgres: string;
   const results: ComparisonResult[] = [];
   let stopping = false;
   const stop = async () => {

@@ -226,6 +226,8 @@ function describeValue(value: unknown): string {
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
+    // T is unused here but must be declared: this merges with @types/jest's Matchers<R, T>.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     interface Matchers<R, T = {}> {
       /**
        * The captured records hold a send of `signal` (not muted) with this sender and these

@@ -6,7 +6,6 @@
  * postSave.connect(onUserSaved, { sender: User });   // a class
  * postSave.connect(onUserSaved, { sender: 'User' }); // the entity's name
  */
-// eslint-disable-next-line @typescript-eslint/ban-types
 export type Sender = Function | string;
 
 /**

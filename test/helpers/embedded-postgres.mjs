@@ -47,7 +47,7 @@ export async function startEmbeddedPostgres() {
     await pg.initialise();
     await pg.start();
   } catch (error) {
-    throw new Error(`could not start embedded PostgreSQL in ${dir}: ${error}\n${logs.slice(-20).join('')}`);
+    throw new Error(`could not start embedded PostgreSQL in ${dir}: ${error}\n${logs.slice(-20).join('')}`, { cause: error });
   }
   let running = true;
   const server = {
@@ -65,7 +65,7 @@ export async function startEmbeddedPostgres() {
       try {
         await pg.start();
       } catch (error) {
-        throw new Error(`could not restart embedded PostgreSQL in ${dir}: ${error}\n${logs.slice(-20).join('')}`);
+        throw new Error(`could not restart embedded PostgreSQL in ${dir}: ${error}\n${logs.slice(-20).join('')}`, { cause: error });
       }
       running = true;
     },

@@ -21,7 +21,7 @@ let ds: DataSource;
 const disconnects: Array<() => boolean> = [];
 
 /** Connects for the duration of one test. */
-function listen<T>(connect: () => () => boolean): void {
+function listen(connect: () => () => boolean): void {
   disconnects.push(connect());
 }
 
