@@ -3,7 +3,7 @@ import { SignalsError, describeFunction } from './errors';
 import { captureCallSite } from './call-site';
 import { checkDispatchUid, checkOptionKeys, checkSender, refuseSend } from './validate';
 import { currentScope, isMuted, openEntries, type DispatchEntry } from './scope';
-import type { Disconnect, PayloadObject, Sender, SendResults } from './types';
+import { disconnectFunction, type Disconnect, type PayloadObject, type Sender, type SendResults } from './types';
 import { trace } from './trace';
 
 /**
@@ -442,7 +442,7 @@ export class Signal<P extends PayloadObject = {}> {
   /** @internal Adds a validated connection; shared by connect() and receiver(). */
   addConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Disconnect {
     const existing = this.existingConnection(receiver, options, method);
-    if (existing !== undefined) return () => this.removeConnection(existing);
+    if (existing !== undefined) return disconnectFunction(() => this.removeConnection(existing));
     const ref = options.weak ? new WeakRef(receiver) : receiver;
     const connection: Connection = {
       // A weak receiver must not be held strongly by its own key, or it could never be collected.
@@ -459,7 +459,7 @@ export class Signal<P extends PayloadObject = {}> {
     this.connections = [...this.connections, connection];
     if (options.weak) this.weakCount++;
     this.invalidate();
-    return () => this.removeConnection(connection);
+    return disconnectFunction(() => this.removeConnection(connection));
   }
 
   /**

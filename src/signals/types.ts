@@ -31,8 +31,28 @@ export type PayloadObject = object & { signal?: never; sender?: never };
  * const off: Disconnect = postSave.connect(onUserSaved, { sender: User });
  * off(); // true
  * off(); // false: already removed
+ *
+ * // Or scoped (Node >= 20.4, TypeScript >= 5.2): disconnected when the block ends.
+ * {
+ *   using _connection = postSave.connect(onUserSaved, { sender: User });
+ *   await users.save(user);
+ * }
  */
-export type Disconnect = () => boolean;
+export type Disconnect = (() => boolean) & { [Symbol.dispose](): void };
+
+/**
+ * Node 20 defines Symbol.dispose as Symbol.for('nodejs.dispose') in its main realm only: a vm
+ * context such as jest's sandbox has no Symbol.dispose. The registered symbol is the same in
+ * every realm, so `using` works wherever Symbol.dispose is defined.
+ */
+const dispose: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for('nodejs.dispose') as typeof Symbol.dispose);
+
+/** @internal Makes connect()'s return value: the remove function, also usable with `using`. */
+export function disconnectFunction(remove: () => boolean): Disconnect {
+  const off = remove as Disconnect;
+  off[dispose] = () => void remove();
+  return off;
+}
 
 /**
  * What a receiver returned, or the Error it threw (sendRobust).
