@@ -148,6 +148,11 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context = con
   }
 }
 
+/** @internal Whether a receiver of this signal and sender runs in the transaction phase. */
+export function listensInTransaction(signal: ModelSignal<Family, Timing>, sender: Sender): boolean {
+  return splitOf(signal.lookup(sender)).transaction.any;
+}
+
 type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }>;
 const splits = new WeakMap<readonly Connection[], Split>();
 

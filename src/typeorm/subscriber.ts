@@ -1,6 +1,5 @@
 import {
   EventSubscriber,
-  InsertQueryBuilder,
   type AfterQueryEvent,
   type DataSource,
   type EntitySubscriberInterface,
@@ -24,15 +23,14 @@ import { enqueue, type JunctionRow } from './dispatcher';
 import {
   dataSourceOf,
   insertFields,
-  insertKinds,
   loadFields,
   recoveredFields,
   removedFields,
   softRemovedFields,
   senderOf,
   updateFields,
-  type InsertKind,
 } from './events';
+import { patchQueryBuilders } from './statements';
 import {
   postDelete,
   postLoad,
@@ -87,7 +85,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   readonly [BRAND] = true;
 
   constructor() {
-    patchInsertQueryBuilder();
+    patchQueryBuilders();
   }
 
   // TypeORM re-computes a whole save() when any before-hook exists ("a handler ran"), even one
@@ -261,31 +259,4 @@ export function installSignals(dataSource: DataSource): () => void {
     const index = list.indexOf(subscriber);
     if (index >= 0) list.splice(index, 1);
   };
-}
-
-const PATCHED = Symbol.for('typeorm-signals.insert-kind');
-
-/**
- * insert(), upsert() and insert().orIgnore() reach subscribers exactly like save() does; only
- * the query builder knows which it was. Marking its value objects for the duration of
- * execute() lets postSave say `created: null` for an upsert instead of a wrong `true`.
- */
-function patchInsertQueryBuilder(): void {
-  const proto = InsertQueryBuilder.prototype as unknown as Record<PropertyKey, unknown> & { execute: (...args: unknown[]) => Promise<unknown> };
-  if (proto[PATCHED]) return;
-  const original = proto.execute;
-  proto.execute = async function execute(this: InsertQueryBuilder<ObjectLiteral>, ...args: unknown[]) {
-    const map = this.expressionMap as unknown as { callListeners: boolean; valuesSet: unknown; onUpdate?: unknown; onConflict?: unknown; onIgnore?: unknown };
-    const values = map.callListeners ? map.valuesSet : undefined;
-    if (values === undefined || values === null) return original.apply(this, args);
-    const list = (Array.isArray(values) ? values : [values]) as object[];
-    const kind: InsertKind = map.onUpdate || map.onConflict ? 'upsert' : map.onIgnore ? 'insertOrIgnore' : 'insert';
-    for (const value of list) insertKinds.set(value, kind);
-    try {
-      return await original.apply(this, args);
-    } finally {
-      for (const value of list) insertKinds.delete(value);
-    }
-  };
-  proto[PATCHED] = true;
 }
