@@ -27,6 +27,9 @@ export interface NormalizedSelection {
 
 const selectionKeys = ['signals', 'senders'];
 
+const CIRCULAR_IMPORT_HINT =
+  'A value that is undefined when this code runs is usually a circular import (for example between an entity file and the file that uses it)';
+
 /**
  * @internal Validates a { signals, senders } selection for `method`; throws a TypeError naming
  * the problem, so a typo cannot silently mute (or capture) everything.
@@ -43,6 +46,12 @@ export function normalizeSelection(options: unknown, method: string): Normalized
     if (!selectionKeys.includes(key)) {
       throw new TypeError(`${method}: unknown option "${key}" (known: ${selectionKeys.join(', ')})`);
     }
+    if ((options as Record<string, unknown>)[key] === undefined) {
+      throw new TypeError(
+        `${method}: "${key}" is undefined, which would select every ${key === 'signals' ? 'signal' : 'sender'}; leave it out for that. ` +
+          CIRCULAR_IMPORT_HINT,
+      );
+    }
   }
   const o = options as { signals?: unknown; senders?: unknown };
   let signals: Set<Signal<any>> | undefined;
@@ -55,7 +64,8 @@ export function normalizeSelection(options: unknown, method: string): Normalized
       if (!isSignal(s)) {
         throw new TypeError(
           `${method}: "signals"${Array.isArray(o.signals) ? `[${i}]` : ''} is not a Signal (got ${describeValue(s)})` +
-            (looksLikeSignal(s) ? '; it comes from another copy of typeorm-signals, whose sends this copy cannot see' : ''),
+            (looksLikeSignal(s) ? '; it comes from another copy of typeorm-signals, whose sends this copy cannot see' : '') +
+            (s === undefined ? `. ${CIRCULAR_IMPORT_HINT}` : ''),
         );
       }
     });
@@ -70,7 +80,8 @@ export function normalizeSelection(options: unknown, method: string): Normalized
     list.forEach((s, i) => {
       if ((typeof s !== 'function' && typeof s !== 'string') || s === '') {
         throw new TypeError(
-          `${method}: "senders"${Array.isArray(o.senders) ? `[${i}]` : ''} must be a class or a non-empty entity name string, got ${s === '' ? 'an empty string' : describeValue(s)}`,
+          `${method}: "senders"${Array.isArray(o.senders) ? `[${i}]` : ''} must be a class or a non-empty entity name string, got ${s === '' ? 'an empty string' : describeValue(s)}` +
+            (s === undefined ? `. ${CIRCULAR_IMPORT_HINT}` : ''),
         );
       }
     });

@@ -15,6 +15,9 @@ export function checkOptionKeys(signal: string, options: object, allowed: readon
     throw new TypeError(`Signal "${signal}": ${method}() options must be an object`);
   }
   for (const key of Object.keys(options)) {
+    if (allowed.includes(key) || (method === 'connect' && (key === 'phase' || key === 'batch'))) {
+      checkNotUndefined(signal, key, (options as Record<string, unknown>)[key], `${method}() option`);
+    }
     if (allowed.includes(key)) continue;
     // connect() leaves phase and batch to checkPhase/checkBatch, which say precisely why they are refused
     if (method === 'connect' && (key === 'phase' || key === 'batch')) continue;
@@ -23,6 +26,20 @@ export function checkOptionKeys(signal: string, options: object, allowed: readon
         'an unknown option is refused so that a typo cannot connect a receiver to every sender',
     );
   }
+}
+
+/**
+ * Refuses an option given with the value `undefined`. Leaving `sender` out means "every sender",
+ * so `{ sender: User }` where `User` is still undefined (a circular import between an entity file
+ * and its receivers file, the usual cause) would silently widen a receiver to every sender.
+ */
+export function checkNotUndefined(signal: string, key: string, value: unknown, what: string): void {
+  if (value !== undefined) return;
+  throw new TypeError(
+    `Signal "${signal}": ${what} "${key}" is undefined. Leave the option out to use its default; ` +
+      'if you passed a variable, it was undefined when this code ran, which is usually a circular import ' +
+      '(for example between an entity file and the file that connects its receivers)',
+  );
 }
 
 export function checkSender(signal: string, sender: unknown, method: string): asserts sender is Sender {
