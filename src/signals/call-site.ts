@@ -1,8 +1,11 @@
 import * as path from 'node:path';
 
 // Frames from the library's own dispatch code are skipped so that connectedAt names the user's line.
+// Running from dist/, source maps (node --enable-source-maps, jest, ts-node) turn the library's
+// frames into <package>/src/... paths, which are skipped too; from src/ both lists are the same.
 const root = path.resolve(__dirname, '..');
-const libraryDirs = [path.join(root, 'signals') + path.sep, path.join(root, 'typeorm') + path.sep];
+const sourceRoot = path.join(root, '..', 'src');
+const libraryDirs = [root, sourceRoot].flatMap((dir) => [path.join(dir, 'signals') + path.sep, path.join(dir, 'typeorm') + path.sep]);
 
 /**
  * Captures where a receiver was connected and returns a function that formats it as

@@ -38,7 +38,10 @@ export type PayloadObject = object & { signal?: never; sender?: never };
  *   await users.save(user);
  * }
  */
-export type Disconnect = (() => boolean) & { [Symbol.dispose](): void };
+export type Disconnect = (() => boolean) & {
+  /** Disconnects, as calling the function does: what `using` calls at the end of its block. */
+  [Symbol.dispose](): void;
+};
 
 /**
  * Node 20 defines Symbol.dispose as Symbol.for('nodejs.dispose') in its main realm only: a vm

@@ -181,6 +181,23 @@ describe('installed from the tarball into a new project', () => {
     if (how === 'import') expect(got.sameInstance).toBe(true);
   });
 
+  // The shipped source maps turn the library's dist frames into <package>/src paths; connectedAt
+  // must skip those too and name the user's file and line (line 3 of this program).
+  const connectSite = `'use strict';
+const { Signal } = require('typeorm-signals');
+const signal = new Signal({ name: 'site' }); signal.connect(() => undefined);
+process.stdout.write('SITE ' + signal.receivers()[0].connectedAt + '\\n');
+`;
+  test.each([
+    ['plain node', []],
+    ['node --enable-source-maps', ['--enable-source-maps']],
+  ])('connectedAt names the user file and line under %s', (_how, flags) => {
+    fs.writeFileSync(path.join(app, 'site.cjs'), connectSite);
+    const out = run(process.execPath, [...flags, 'site.cjs'], app);
+    const site = out.split('\n').find((l) => l.startsWith('SITE '))?.slice('SITE '.length);
+    expect(site).toBe(`${path.join(app, 'site.cjs')}:3`);
+  });
+
   test('TypeScript (moduleResolution nodenext) finds the types of every entry point, for require and for import', () => {
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'];
