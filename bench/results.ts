@@ -11,6 +11,29 @@ export interface Measured {
   medianMs: number;
   /** The same for this process's CPU time (user + system, all its threads) during the operation. */
   cpuMedianMs: number;
+  /** Per measured round: the median CPU time of that round's operations, in ms. */
+  cpuRounds?: number[];
+}
+
+/** One ratio of a comparison: numerator variant / denominator variant, wall clock and CPU. */
+export interface RatioResult {
+  label: string;
+  num: string;
+  den: string;
+  /** Wall clock: ratio of the two medians. */
+  value: number;
+  /** Wall clock, per measured round. */
+  perRound: number[];
+  /** Node process CPU: ratio of the two medians. What targets are judged on. */
+  cpuValue?: number;
+  /** Node process CPU, per measured round. */
+  cpuPerRound?: number[];
+  target?: string;
+  /** Target judged on cpuValue. */
+  met?: boolean;
+  deltaPerCallUs?: number;
+  /** The same difference in CPU time. */
+  cpuDeltaPerCallUs?: number;
 }
 
 export interface ComparisonResult {
@@ -21,7 +44,7 @@ export interface ComparisonResult {
   rounds: number;
   repsPerRound: number;
   variants: Measured[];
-  ratios: Array<{ label: string; num: string; den: string; value: number; perRound: number[]; target?: string; met?: boolean; deltaPerCallUs?: number }>;
+  ratios: RatioResult[];
 }
 
 export interface DispatchResults {

@@ -38,6 +38,21 @@ export class NoopUserSubscriber implements EntitySubscriberInterface<User> {
   }
 }
 
+/**
+ * (c) The fair floor: what any subscriber costs TypeORM. A no-op afterInsert on UserProfile, next
+ * to NoopUserSubscriber on User, so TypeORM builds an event per row for both tables, as it does
+ * for SignalsSubscriber in the batch-receiver variant.
+ */
+@EventSubscriber()
+export class NoopProfileSubscriber implements EntitySubscriberInterface<UserProfile> {
+  listenTo() {
+    return UserProfile;
+  }
+  afterInsert(_event: InsertEvent<UserProfile>): void {
+    calls.subscriber++;
+  }
+}
+
 /** (c) The naive signup: one profile INSERT per user, from afterInsert, through event.manager. */
 @EventSubscriber()
 export class NaiveProfileSubscriber implements EntitySubscriberInterface<User> {
@@ -54,12 +69,13 @@ function noopReceiver(): void {
   calls.receiver++;
 }
 
-export type Subscribers = 'none' | 'signals' | 'noop-subscriber' | 'naive-subscriber';
+export type Subscribers = 'none' | 'signals' | 'noop-subscriber' | 'noop-subscribers-both' | 'naive-subscriber';
 
 const subscriberClasses: Record<Subscribers, Function[]> = {
   none: [],
   signals: [SignalsSubscriber],
   'noop-subscriber': [NoopUserSubscriber],
+  'noop-subscribers-both': [NoopUserSubscriber, NoopProfileSubscriber],
   'naive-subscriber': [NaiveProfileSubscriber],
 };
 
@@ -177,6 +193,13 @@ export const signupByHand: Operation = {
     });
   },
   expect: { users: (n) => n, profiles: (n) => n },
+};
+
+/** (c) The fair floor: signup by hand on a DataSource with a no-op subscriber on User and UserProfile. */
+export const signupByHandNoopSubscribers: Operation = {
+  ...signupByHand,
+  // afterInsert runs once per user (save) and once per profile (the bulk INSERT's value sets).
+  expect: { ...signupByHand.expect, subscriber: (n) => 2 * n },
 };
 
 /** (d) n separate save() calls of one user each: n transactions. */
