@@ -1,6 +1,6 @@
 /**
- * Prints bench/results.json (written by `npm run bench`) as the Markdown table of README.md's
- * Performance section:
+ * Prints bench/results.json (written by `npm run bench`) as the Markdown table of bench/README.md's
+ * "Latest full run" section:
  *
  *   node -r ts-node/register/transpile-only bench/report.ts
  */
