@@ -18,13 +18,12 @@
  */
 import 'reflect-metadata';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
+import { createDatabase, dropDatabases, startServer, withClient } from './server';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
 import {
   calls,
@@ -157,66 +156,6 @@ const comparisons: ComparisonDef[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
-  end(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
-
-async function withClient<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-interface Server {
-  url: string;
-  embedded: boolean;
-  stop(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const url = process.env.DATABASE_URL;
-  if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL');
-    return { url, embedded: false, stop: async () => undefined };
-  }
-  process.stderr.write('DATABASE_URL is not set: starting an embedded PostgreSQL...\n');
-  const helper = pathToFileURL(path.join(__dirname, '..', 'test', 'helpers', 'embedded-postgres.mjs')).href;
-  const { startEmbeddedPostgres } = (await dynamicImport(helper)) as { startEmbeddedPostgres: () => Promise<{ url: string; stop(): Promise<void> }> };
-  const server = await startEmbeddedPostgres();
-  return { url: server.url, embedded: true, stop: () => server.stop() };
-}
-
-/** Databases made by this run, dropped at the end. */
-const created: string[] = [];
-
-async function createDatabase(serverUrl: string, hint: string): Promise<string> {
-  const name = `tsig_bench_${hint.replace(/[^a-z0-9]+/g, '_')}_${randomBytes(3).toString('hex')}`;
-  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
-  created.push(name);
-  return withDatabase(serverUrl, name);
-}
-
-async function dropDatabases(serverUrl: string): Promise<void> {
-  if (created.length === 0) return;
-  await withClient(serverUrl, async (c) => {
-    for (const name of created.splice(0)) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -524,10 +463,6 @@ function git(args: string): string | undefined {
   }
 }
 
-function dynamicImport(specifier: string): Promise<unknown> {
-  // TypeScript compiles import() to require() under module=commonjs; keep a real import().
-  return (new Function('s', 'return import(s)') as (s: string) => Promise<unknown>)(specifier);
-}
 
 main().catch((error) => {
   console.error(error);
