@@ -112,7 +112,7 @@ export function toHaveSent(this: MatcherContext, received: unknown, signal: Sign
     message: () =>
       pass
         ? `${call}\n\nExpected ${what} not to be sent, but it was sent ${times(hits.length)}:\n${list(hits, expected)}`
-        : `${call}\n\nExpected ${what} to be sent, but it was not. ${sentInstead(sends, expected)}`,
+        : `${call}\n\nExpected ${what} to be sent, but it was not. ${sentInstead(sends, signal, expected)}`,
   };
 }
 
@@ -146,7 +146,7 @@ export function toHaveSentTimes(
     message: () =>
       pass
         ? `${call}\n\nExpected ${what} not to be sent ${times(count)}, but it was.`
-        : `${call}\n\nExpected ${what} to be sent ${times(count)}, but it was sent ${times(hits.length)}. ${sentInstead(sends, expected)}`,
+        : `${call}\n\nExpected ${what} to be sent ${times(count)}, but it was sent ${times(hits.length)}. ${sentInstead(sends, signal, expected)}`,
   };
 }
 
@@ -177,28 +177,119 @@ function times(n: number): string {
 function describeExpectation(signal: Signal<any>, expected: SentExpectation | undefined): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(expected ?? {})) {
-    parts.push(key === 'sender' ? `sender ${describeFunction(value)}` : `${key}: ${short(value)}`);
+    parts.push(key === 'sender' ? `sender ${describeFunction(value)}` : `${key}: ${describeExpected(value, 0)}`);
   }
   return parts.length ? `${signal.name} with ${parts.join(', ')}` : signal.name;
 }
 
-function sentInstead(sends: readonly SignalRecord[], expected: SentExpectation | undefined): string {
+/**
+ * The sends a failure lists: those of the asked signal (all of them when it was never sent), and
+ * a count of the others, so that a preSave or postLoad does not hide the postSave that differs.
+ */
+function sentInstead(sends: readonly SignalRecord[], signal: Signal<any>, expected: SentExpectation | undefined): string {
   if (sends.length === 0) return 'Nothing was sent.';
-  return `Sent (${sends.length}):\n${list(sends, expected)}`;
+  const own = sends.filter((r) => r.signal === signal);
+  if (own.length === 0) return `${signal.name} was not sent at all. Sent (${sends.length}):\n${list(sends, expected)}`;
+  const others = new Map<string, number>();
+  for (const r of sends) if (r.signal !== signal) others.set(r.signal.name, (others.get(r.signal.name) ?? 0) + 1);
+  const also = others.size ? `\n  (also sent: ${[...others].map(([name, n]) => `${name} x${n}`).join(', ')})` : '';
+  return `Sent (${others.size ? `${own.length} ${signal.name}` : own.length}):\n${list(own, expected)}${also}`;
 }
 
 /**
- * One line per send: signal, sender, and the values of the expected payload fields only; an
- * object value shows as its class name, so entities are never printed whole.
+ * One line per send: signal, sender, and the actual value of each expected payload field, looked
+ * into only as deep as the expectation goes (`instance: { email }` shows the instance's email),
+ * so that entities are never printed whole.
  */
 function list(sends: readonly SignalRecord[], expected: SentExpectation | undefined): string {
   const keys = Object.keys(expected ?? {}).filter((k) => k !== 'sender');
+  const wanted = (expected ?? {}) as Record<string, unknown>;
   const lines = sends.slice(0, LISTED).map((r, i) => {
-    const fields = keys.map((k) => ` ${k}=${k in r.payload ? short(r.payload[k]) : '(absent)'}`).join('');
+    const fields = keys.map((k) => ` ${k}=${k in r.payload ? describeActual(r.payload[k], wanted[k], 0) : '(absent)'}`).join('');
     return `  ${i + 1}. ${r.signal.name} sender=${describeFunction(r.sender)}${fields}${r.muted ? ' (muted)' : ''}`;
   });
   if (sends.length > LISTED) lines.push(`  ... and ${sends.length - LISTED} more`);
   return lines.join('\n');
+}
+
+/** How deep an expectation is followed into the actual value, and how many array elements are shown. */
+const DEPTH = 3;
+const ELEMENTS = 10;
+
+interface AsymmetricLike {
+  asymmetricMatch(other: unknown): boolean;
+  sample?: unknown;
+  toString(): string;
+  toAsymmetricMatcher?: () => string;
+}
+
+function isAsymmetric(value: unknown): value is AsymmetricLike {
+  return typeof value === 'object' && value !== null && typeof (value as AsymmetricLike).asymmetricMatch === 'function';
+}
+
+/** The keys an expectation names inside an object: a plain object's own, or objectContaining's sample's. */
+function expectedKeys(expected: unknown): Record<string, unknown> | undefined {
+  if (isAsymmetric(expected)) {
+    const sample = expected.sample;
+    return /ObjectContaining/.test(expected.toString()) && isPlainObject(sample) ? sample : undefined;
+  }
+  return isPlainObject(expected) ? expected : undefined;
+}
+
+/** The elements an expectation names inside an array: an array's own, or arrayContaining's sample's. */
+function expectedElements(expected: unknown): readonly unknown[] | undefined {
+  if (Array.isArray(expected)) return expected;
+  if (isAsymmetric(expected) && /ArrayContaining/.test(expected.toString()) && Array.isArray(expected.sample)) return expected.sample;
+  return undefined;
+}
+
+/** The actual value of an expected field, as far as the expectation looks into it. */
+function describeActual(actual: unknown, expected: unknown, depth: number): string {
+  if (typeof actual !== 'object' || actual === null || actual instanceof Date) return short(actual);
+  if (Array.isArray(actual)) {
+    const elements = expectedElements(expected);
+    if (elements === undefined && actual.some((v) => typeof v === 'object' && v !== null)) return short(actual);
+    if (depth >= DEPTH) return short(actual);
+    // Each element against the expected element at its index, else the first one (arrayContaining).
+    const shown = actual.slice(0, ELEMENTS).map((v, i) => describeActual(v, elements?.[i] ?? elements?.[0], depth + 1));
+    return `[${shown.join(', ')}${actual.length > ELEMENTS ? `, ... ${actual.length - ELEMENTS} more` : ''}]`;
+  }
+  const keys = expectedKeys(expected);
+  if (keys === undefined || depth >= DEPTH) return short(actual);
+  const object = actual as Record<string, unknown>;
+  const fields = Object.keys(keys).map((k) => `${k}: ${k in object ? describeActual(object[k], keys[k], depth + 1) : '(absent)'}`);
+  return `${className(actual)}{${fields.join(', ')}}`;
+}
+
+/** An expectation as the user wrote it; the same depth limit as describeActual. */
+function describeExpected(expected: unknown, depth: number): string {
+  if (isAsymmetric(expected)) {
+    if (typeof expected.toAsymmetricMatcher === 'function') return expected.toAsymmetricMatcher();
+    const name = expected.toString();
+    const sample = expected.sample;
+    return sample !== undefined && depth < DEPTH && (isPlainObject(sample) || Array.isArray(sample)) ? `${name}(${describeExpected(sample, depth + 1)})` : name;
+  }
+  if (Array.isArray(expected)) {
+    if (depth >= DEPTH) return short(expected);
+    const shown = expected.slice(0, ELEMENTS).map((v) => describeExpected(v, depth + 1));
+    return `[${shown.join(', ')}${expected.length > ELEMENTS ? `, ... ${expected.length - ELEMENTS} more` : ''}]`;
+  }
+  if (isPlainObject(expected) && depth < DEPTH) {
+    return `{${Object.entries(expected).map(([k, v]) => `${k}: ${describeExpected(v, depth + 1)}`).join(', ')}}`;
+  }
+  return short(expected);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** "User " for an entity, "" for a plain object. */
+function className(value: object): string {
+  const name = value.constructor?.name;
+  return name && name !== 'Object' ? `${name} ` : '';
 }
 
 /** A value as failure messages show it: primitives in full (strings cut at 40), objects by kind only. */
@@ -211,8 +302,7 @@ function short(value: unknown): string {
   if (Array.isArray(value)) return `Array(${value.length})`;
   const asymmetric = value as { $$typeof?: symbol; toAsymmetricMatcher?: () => string };
   if (typeof asymmetric.toAsymmetricMatcher === 'function') return asymmetric.toAsymmetricMatcher();
-  const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? `${name} {…}` : '{…}';
+  return `${className(value)}{…}`;
 }
 
 function describeValue(value: unknown): string {

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { Signal, postLoad, postSave, preSave, withoutSignals } from '../../src';
+import { Signal, postDelete, postLoad, postSave, preSave, withoutSignals } from '../../src';
 import { signalMatchers, toHaveSent } from '../../src/jest';
 import { captureSignals, type SignalRecord } from '../../src/testing';
 import { exampleConfig } from '../../src/example/data-source';
@@ -106,32 +106,53 @@ describe('toHaveSent', () => {
       [
         'expect(records).toHaveSent(postSave, expected)',
         '',
-        'Expected postSave with sender User, created: null to be sent, but it was not. Sent (15):',
-        '  1. preSave sender=User created=true',
-        '  2. preSave sender=User created=true',
-        '  3. preSave sender=User created=true',
-        '  4. postSave sender=User created=true',
-        '  5. postSave sender=User created=true',
-        '  6. postSave sender=User created=true',
-        '  7. preSave sender=UserProfile created=null',
-        '  8. preSave sender=UserProfile created=null',
-        '  9. preSave sender=UserProfile created=null',
-        '  10. postSave sender=UserProfile created=null',
-        '  11. postSave sender=UserProfile created=null',
-        '  12. postSave sender=UserProfile created=null',
-        '  13. postLoad sender=User created=(absent)',
-        '  14. preSave sender=User created=false',
-        '  15. postSave sender=User created=false',
+        'Expected postSave with sender User, created: null to be sent, but it was not. Sent (7 postSave):',
+        '  1. postSave sender=User created=true',
+        '  2. postSave sender=User created=true',
+        '  3. postSave sender=User created=true',
+        '  4. postSave sender=UserProfile created=null',
+        '  5. postSave sender=UserProfile created=null',
+        '  6. postSave sender=UserProfile created=null',
+        '  7. postSave sender=User created=false',
+        '  (also sent: preSave x7, postLoad x1)',
       ].join('\n'),
     );
   });
 
-  test('entities are never printed whole: objects show as their class name', async () => {
+  test('each expected field shows its actual value, as deep as the expectation goes, never the whole entity', async () => {
     const records = await signUpThree();
     const message = failure(() => expect(records).toHaveSent(postSave, { sender: User, instance: { email: 'nobody@example.com' } }));
-    expect(message).toContain('Expected postSave with sender User, instance: {…} to be sent, but it was not.');
-    expect(message).toContain('  4. postSave sender=User instance=User {…}');
-    expect(message).not.toMatch(/ada@example\.com|Ada/);
+    expect(message).toContain('Expected postSave with sender User, instance: {email: "nobody@example.com"} to be sent, but it was not.');
+    expect(message).toContain('  1. postSave sender=User instance=User {email: "ada@example.com"}');
+    expect(message).toContain('  4. postSave sender=UserProfile instance={email: (absent)}');
+    // The names were not asked for: the entity is not printed whole.
+    expect(message).not.toMatch(/Ada|Bob|Carol/);
+
+    const changes = failure(() =>
+      expect(records).toHaveSent(postSave, {
+        sender: User,
+        changes: { name: { to: 'Bobby' } },
+        updateFields: ['email'],
+        instance: expect.objectContaining({ email: 'bob@example.com' }),
+      }),
+    );
+    expect(changes).toContain(
+      'Expected postSave with sender User, changes: {name: {to: "Bobby"}}, updateFields: ["email"], instance: ObjectContaining({email: "bob@example.com"}) to be sent',
+    );
+    expect(changes).toContain('  1. postSave sender=User changes=undefined updateFields=undefined instance=User {email: "ada@example.com"}');
+    expect(changes).toContain('  7. postSave sender=User changes={name: {to: "Bob B."}} updateFields=["name"] instance=User {email: "bob@example.com"}');
+    // `from` was not asked for.
+    expect(changes).not.toContain('"Bob"');
+
+    // Without an object expectation, an object value shows as its class name only.
+    expect(failure(() => expect(records).toHaveSent(postSave, { sender: User, instance: 1 as never }))).toContain('  1. postSave sender=User instance=User {…}');
+  });
+
+  test('a signal that was not sent at all lists every send', async () => {
+    const records = await signUpThree();
+    const lines = failure(() => expect(records).toHaveSent(postDelete, { sender: User })).split('\n');
+    expect(lines[2]).toBe('Expected postDelete with sender User to be sent, but it was not. postDelete was not sent at all. Sent (15):');
+    expect(lines[3]).toBe('  1. preSave sender=User');
   });
 
   test('.not failure message lists the matching sends', async () => {
@@ -175,22 +196,15 @@ describe('toHaveSentTimes', () => {
       [
         'expect(records).toHaveSentTimes(postSave, 2, expected)',
         '',
-        'Expected postSave with sender User, created: true to be sent 2 times, but it was sent 3 times. Sent (15):',
-        '  1. preSave sender=User created=true',
-        '  2. preSave sender=User created=true',
-        '  3. preSave sender=User created=true',
-        '  4. postSave sender=User created=true',
-        '  5. postSave sender=User created=true',
-        '  6. postSave sender=User created=true',
-        '  7. preSave sender=UserProfile created=null',
-        '  8. preSave sender=UserProfile created=null',
-        '  9. preSave sender=UserProfile created=null',
-        '  10. postSave sender=UserProfile created=null',
-        '  11. postSave sender=UserProfile created=null',
-        '  12. postSave sender=UserProfile created=null',
-        '  13. postLoad sender=User created=(absent)',
-        '  14. preSave sender=User created=false',
-        '  15. postSave sender=User created=false',
+        'Expected postSave with sender User, created: true to be sent 2 times, but it was sent 3 times. Sent (7 postSave):',
+        '  1. postSave sender=User created=true',
+        '  2. postSave sender=User created=true',
+        '  3. postSave sender=User created=true',
+        '  4. postSave sender=UserProfile created=null',
+        '  5. postSave sender=UserProfile created=null',
+        '  6. postSave sender=UserProfile created=null',
+        '  7. postSave sender=User created=false',
+        '  (also sent: preSave x7, postLoad x1)',
       ].join('\n'),
     );
     expect(failure(() => expect(records).not.toHaveSentTimes(preSave, 1, { sender: User, created: false }))).toBe(
