@@ -21,12 +21,11 @@ export {
 } from './typeorm/model-signal';
 // A type only: the ten model signals are the only ones the bridge sends, so users cannot make an eleventh.
 export type { ModelSignal, ModelConnectOptions, ModelReceiver, ModelBatchReceiver, PayloadFamilies } from './typeorm/model-signal';
+export type { Phase, WriteContext } from './typeorm/phases';
 export type {
-  Phase,
   WriteSource,
   EntityId,
   Changes,
-  WriteContext,
   SavePayload,
   DeletePayload,
   LoadPayload,

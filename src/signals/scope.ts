@@ -101,19 +101,11 @@ export function isMuted(scope: ScopeState, signal: object, sender: Sender, match
 }
 
 /** Opens a record in every sink of the scope that wants it; returns the entries to fill. */
-export function openEntries(
-  scope: ScopeState,
-  signal: object,
-  sender: Sender,
-  payload: object,
-  phase: string | undefined,
-  muted: boolean,
-  batch = false,
-): DispatchEntry[] | undefined {
+export function openEntries(scope: ScopeState, send: Omit<DispatchEntry, 'receivers'>): DispatchEntry[] | undefined {
   let entries: DispatchEntry[] | undefined;
   for (const sink of scope.sinks) {
-    if (!sink.wants(signal, sender)) continue;
-    const entry: DispatchEntry = { signal, sender, payload, phase, batch, muted, receivers: [] };
+    if (!sink.wants(send.signal, send.sender)) continue;
+    const entry: DispatchEntry = { ...send, receivers: [] };
     sink.record(entry);
     (entries ??= []).push(entry);
   }

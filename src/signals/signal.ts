@@ -1,10 +1,9 @@
-import { reportFailure } from './config';
 import { SignalsError, describeFunction } from './errors';
 import { captureCallSite } from './call-site';
-import { checkDispatchUid, checkOptionKeys, checkSender, refuseSend } from './validate';
-import { currentScope, isMuted, openEntries, type DispatchEntry } from './scope';
+import { deliver, deref, type Connection } from './runner';
+import { checkDispatchUid, checkOptionKeys, checkSender, refuseSend, refuseSubclassOptions } from './validate';
+import { currentScope } from './scope';
 import { disconnectFunction, type Disconnect, type PayloadObject, type Sender, type SendResults } from './types';
-import { trace } from './trace';
 
 /**
  * What every receiver of a `Signal<P>` is called with: the payload plus `signal` and `sender`.
@@ -99,44 +98,25 @@ export interface ReceiverInfo<R = Function> {
   connectedAt: string | undefined;
 }
 
-/** @internal A connection as the dispatcher keeps it. */
-export interface Connection {
-  /** The dispatchUid, else the receiver (for a weak one: its WeakRef, see hasKey). */
-  readonly key: unknown;
-  readonly sender: Sender | undefined;
-  readonly dispatchUid: string | undefined;
-  readonly weak: boolean;
-  readonly phase: string;
-  readonly batch: boolean;
-  /** Formats "file:line" of the connect() call on first use. */
-  readonly connectedAt: () => string | undefined;
-  readonly ref: Function | WeakRef<Function>;
-}
-
 /** @internal Options after validation. */
 export interface NormalizedConnectOptions {
   sender: Sender | undefined;
   dispatchUid: string | undefined;
   weak: boolean;
-  phase: string;
-  batch: boolean;
+  /** What the subclass keeps per connection (see connectionMeta). */
+  meta: unknown;
+}
+
+/** @internal How receivers() and the conflict message describe a connection's subclass settings. */
+export interface ConnectionSettings {
+  readonly phase: string;
+  readonly batch: boolean;
 }
 
 const NO_CONNECTIONS: readonly Connection[] = Object.freeze([]);
 
-/** The state of one dispatch while its receivers run. */
-interface Run {
-  readonly found: readonly Connection[];
-  readonly args: object;
-  readonly sender: Sender;
-  readonly phase: string | undefined;
-  readonly robust: boolean;
-  readonly entries: DispatchEntry[] | undefined;
-  /** Whether each outcome goes through settle() (a capture or the trace wants it). */
-  readonly record: boolean;
-  readonly tracing: boolean;
-  readonly results: SendResults<Function>;
-}
+// A plain Signal runs its receivers when it is sent, one payload at a time.
+const PLAIN: ConnectionSettings = Object.freeze({ phase: 'transaction', batch: false });
 
 /**
  * A named event that receivers connect to, with Django's dispatch semantics: receivers run in
@@ -226,7 +206,7 @@ export class Signal<P extends PayloadObject = {}> {
     this.checkSend(sender, payload, 'send');
     const found = this.lookup(sender);
     if (found.length === 0 && currentScope() === undefined) return Promise.resolve([]);
-    return this.dispatch(found, sender, payload, undefined, false) as Promise<SendResults<Receiver<P>>>;
+    return deliver({ signal: this, connections: found, sender, payload, robust: false }) as Promise<SendResults<Receiver<P>>>;
   }
 
   /**
@@ -238,7 +218,7 @@ export class Signal<P extends PayloadObject = {}> {
     this.checkSend(sender, payload, 'sendRobust');
     const found = this.lookup(sender);
     if (found.length === 0 && currentScope() === undefined) return Promise.resolve([]);
-    return this.dispatch(found, sender, payload, undefined, true) as Promise<SendResults<Receiver<P>>>;
+    return deliver({ signal: this, connections: found, sender, payload, robust: true }) as Promise<SendResults<Receiver<P>>>;
   }
 
   /**
@@ -252,13 +232,14 @@ export class Signal<P extends PayloadObject = {}> {
     for (const c of list) {
       const receiver = deref(c);
       if (receiver === undefined) continue;
+      const { phase, batch } = this.settingsOf(c.meta);
       infos.push({
         receiver: receiver as Receiver<P>,
         sender: c.sender,
         dispatchUid: c.dispatchUid,
         weak: c.weak,
-        phase: c.phase,
-        batch: c.batch,
+        phase,
+        batch,
         connectedAt: c.connectedAt(),
       });
     }
@@ -277,154 +258,6 @@ export class Signal<P extends PayloadObject = {}> {
     this.lastSender = sender;
     this.lastFound = found;
     return found;
-  }
-
-  /**
-   * @internal Runs the given connections for one payload, honouring the ambient scope (mute,
-   * capture). `robust` turns receiver errors into results; otherwise the first one rejects.
-   * Scopes and tracing cost something only while they are in use.
-   */
-  dispatch(
-    found: readonly Connection[],
-    sender: Sender,
-    payload: object,
-    phase: string | undefined,
-    robust: boolean,
-    // Deferred (commit-phase) dispatches pass the scope of the write, not the one of the COMMIT.
-    scope = currentScope(),
-    // The model-signal bridge passes the phase's manager/queryRunner/dataSource apart from the
-    // row's fields, so that the receivers' arguments are one copy, not two.
-    context?: object,
-  ): Promise<SendResults<Function>> {
-    // Read once per dispatch: the getter asks `debug` every time.
-    const tracing = trace.enabled;
-    if (scope === undefined && !tracing && found.length === 1) {
-      // The common case: one receiver, nothing to record.
-      return this.runOne(found[0], argsOf(payload, context, this, sender), sender, phase, robust);
-    }
-    let entries: DispatchEntry[] | undefined;
-    if (scope !== undefined) {
-      const muted = isMuted(scope, this, sender, (a, b) => this.senderMatches(a, b));
-      // The dispatcher passes only batch connections for a batch call, only per-row ones otherwise.
-      const batch = found.length > 0 && found[0].batch;
-      entries = openEntries(scope, this, sender, context ? Object.assign({}, payload, context) : payload, phase, muted, batch);
-      if (muted) {
-        if (tracing && found.length > 0) trace.skipped(this.name, sender, liveReceivers(found), 'muted');
-        return Promise.resolve([]);
-      }
-    }
-    if (found.length === 0) return Promise.resolve([]);
-    const run: Run = {
-      found,
-      args: argsOf(payload, context, this, sender),
-      sender,
-      phase,
-      robust,
-      entries,
-      // Outcomes need recording one by one only for a capture or the trace.
-      record: entries !== undefined || tracing,
-      tracing,
-      results: [],
-    };
-    return this.runAll(run);
-  }
-
-  /**
-   * One receiver, no capture, no trace: dispatch() without its bookkeeping. Same outcome as
-   * runAll(): [[receiver, result]]; a failure rejects, or under sendRobust is reported and
-   * becomes the result.
-   */
-  private runOne(c: Connection, args: object, sender: Sender, phase: string | undefined, robust: boolean): Promise<SendResults<Function>> {
-    const receiver = c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
-    if (receiver === undefined) {
-      this.pruneDead();
-      return Promise.resolve([]);
-    }
-    let value: unknown;
-    let thenable: boolean;
-    try {
-      value = receiver(args);
-      // inside the try: a `then` getter may throw too
-      thenable = isThenable(value);
-    } catch (thrown) {
-      if (!robust) return Promise.reject(toError(thrown, this.name, receiver));
-      return Promise.resolve([[receiver, this.failed(receiver, thrown, sender, phase)]]);
-    }
-    if (!thenable) return Promise.resolve([[receiver, value]]);
-    // Without sendRobust a rejection reaches the caller as it is (a non-Error wrapped, see toError).
-    if (!robust) return Promise.resolve(value).then((v) => [[receiver, v]], (thrown) => this.rethrow(thrown, receiver));
-    return Promise.resolve(value).then(
-      (v) => [[receiver, v]],
-      (thrown) => [[receiver, this.failed(receiver, thrown, sender, phase)]],
-    );
-  }
-
-  /**
-   * Calls the receivers in order, awaiting each thenable before the next receiver: one async
-   * frame for the whole send (`await` on a native promise costs one microtask and no derived
-   * promise, where a `then` per receiver cost a promise and closures each).
-   */
-  private async runAll(run: Run): Promise<SendResults<Function>> {
-    const { found, results } = run;
-    for (const c of found) {
-      const receiver = c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
-      if (receiver === undefined) {
-        this.pruneDead();
-        continue;
-      }
-      const startedAt = run.tracing ? performance.now() : 0;
-      let value: unknown;
-      try {
-        value = receiver(run.args);
-        if (isThenable(value)) value = await value;
-      } catch (thrown) {
-        if (!this.settle(run, receiver, startedAt, false, thrown)) this.rethrow(thrown, receiver);
-        continue;
-      }
-      if (run.record) this.settle(run, receiver, startedAt, true, value);
-      else results.push([receiver, value]);
-    }
-    return results;
-  }
-
-  /**
-   * Rejects a send with a receiver's failure: an Error as it is, anything else (a string, a
-   * non-native thenable's reason) wrapped in a SignalsError naming the signal and the receiver,
-   * so that a failed write never rejects with a bare value that says nothing of its origin.
-   */
-  private rethrow(thrown: unknown, receiver: Function): never {
-    throw toError(thrown, this.name, receiver);
-  }
-
-  /** Records one receiver's outcome; false when the failure must reject the send. */
-  private settle(run: Run, receiver: Function, startedAt: number, ok: boolean, value: unknown): boolean {
-    if (run.entries !== undefined) {
-      const outcome = ok
-        ? ({ receiver, status: 'returned', result: value } as const)
-        : ({ receiver, status: 'threw', error: value } as const);
-      for (const e of run.entries) e.receivers.push(outcome);
-    }
-    if (run.tracing) trace.ran(this.name, run.sender, receiver, run.phase, startedAt, ok ? 'ok' : 'threw', run.args);
-    if (ok) {
-      run.results.push([receiver, value]);
-      return true;
-    }
-    if (!run.robust) return false;
-    run.results.push([receiver, this.failed(receiver, value, run.sender, run.phase)]);
-    return true;
-  }
-
-  /** A failure under sendRobust: reported to the configured logger, returned as the result. */
-  private failed(receiver: Function, thrown: unknown, sender: Sender, phase: string | undefined): Error {
-    const error = toError(thrown, this.name, receiver);
-    reportFailure({
-      signal: this.name,
-      receiver: describeFunction(receiver),
-      sender: describeFunction(sender),
-      context: phase ?? 'sendRobust',
-      error,
-    });
-    return error;
   }
 
   /** @internal Whether a connection made with `connected` runs for `sender`. */
@@ -450,8 +283,7 @@ export class Signal<P extends PayloadObject = {}> {
       sender: options.sender,
       dispatchUid: options.dispatchUid,
       weak: options.weak,
-      phase: options.phase,
-      batch: options.batch,
+      meta: options.meta,
       connectedAt: captureCallSite(),
       ref,
     };
@@ -464,17 +296,21 @@ export class Signal<P extends PayloadObject = {}> {
 
   /**
    * @internal The connection already made with this (receiver or dispatchUid, sender), if any.
-   * Throws a SignalsError when it was made with other phase, batch or weak settings; receiver()
-   * calls it for every signal before connecting to any, so a conflict connects nothing.
+   * Throws a SignalsError when it was made with other settings (weak, or a model signal's phase
+   * and batch); receiver() calls it for every signal before connecting to any, so a conflict
+   * connects nothing.
    */
   existingConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Connection | undefined {
     const key = options.dispatchUid ?? receiver;
     const existing = this.connections.find((c) => hasKey(c, key) && c.sender === options.sender);
-    if (existing !== undefined && (existing.phase !== options.phase || existing.batch !== options.batch || existing.weak !== options.weak)) {
+    if (existing === undefined) return undefined;
+    const was = this.settingsOf(existing.meta);
+    const now = this.settingsOf(options.meta);
+    if (was.phase !== now.phase || was.batch !== now.batch || existing.weak !== options.weak) {
       throw new SignalsError(
         `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
           `${options.sender === undefined ? '(all)' : describeFunction(options.sender)} is already connected with ` +
-          `phase "${existing.phase}", batch ${existing.batch}, weak ${existing.weak}; disconnect it first to change them`,
+          `phase "${was.phase}", batch ${was.batch}, weak ${existing.weak}; disconnect it first to change them`,
       );
     }
     return existing;
@@ -482,29 +318,30 @@ export class Signal<P extends PayloadObject = {}> {
 
   /**
    * @internal Validates connect() options. Subclasses extend `allowedOptionKeys` and
-   * `checkExtraOption` (model signals add phase and batch).
+   * `connectionMeta` (model signals add phase and batch).
    */
   normalizeConnectOptions(options: unknown, receiver: unknown): NormalizedConnectOptions {
     if (typeof receiver !== 'function') {
       throw new TypeError(`Signal "${this.name}": connect() needs a function as receiver, got ${receiver === null ? 'null' : typeof receiver}`);
     }
-    if (options === undefined) return { sender: undefined, dispatchUid: undefined, weak: false, phase: 'transaction', batch: false };
+    if (options === undefined) return { sender: undefined, dispatchUid: undefined, weak: false, meta: this.connectionMeta({}) };
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new TypeError(`Signal "${this.name}": connect() options must be an object, got ${options === null ? 'null' : typeof options}`);
     }
     const o = options as Record<string, unknown>;
-    checkOptionKeys(this.name, o, this.allowedOptionKeys(), 'connect');
+    const allowed = this.allowedOptionKeys();
+    checkOptionKeys(this.name, o, allowed, 'connect');
     if (o.sender !== undefined) checkSender(this.name, o.sender, 'connect');
     if (o.dispatchUid !== undefined) checkDispatchUid(this.name, o.dispatchUid, 'connect');
     if (o.weak !== undefined && typeof o.weak !== 'boolean') {
       throw new TypeError(`Signal "${this.name}": connect() option "weak" must be a boolean, got ${typeof o.weak}`);
     }
+    refuseSubclassOptions(this.name, o, allowed);
     return {
       sender: o.sender as Sender | undefined,
       dispatchUid: o.dispatchUid as string | undefined,
       weak: o.weak === true,
-      phase: this.checkPhase(o.phase),
-      batch: this.checkBatch(o.batch),
+      meta: this.connectionMeta(o),
     };
   }
 
@@ -513,23 +350,14 @@ export class Signal<P extends PayloadObject = {}> {
     return ['sender', 'dispatchUid', 'weak'];
   }
 
-  /** @internal Plain signals run receivers when sent: a phase cannot be chosen. */
-  protected checkPhase(phase: unknown): string {
-    if (phase !== undefined) {
-      throw new TypeError(
-        `Signal "${this.name}": option "phase" is only for the post* model signals (postSave, postDelete, ...); ` +
-          'a plain Signal runs its receivers when it is sent',
-      );
-    }
-    return 'transaction';
+  /** @internal What a subclass keeps per connection, from the validated options; nothing for a plain Signal. */
+  protected connectionMeta(_options: Record<string, unknown>): unknown {
+    return undefined;
   }
 
-  /** @internal Plain signals send one payload at a time: batch receivers are for model signals. */
-  protected checkBatch(batch: unknown): boolean {
-    if (batch !== undefined) {
-      throw new TypeError(`Signal "${this.name}": option "batch" is only for model signals (postSave, ...), which send one write's rows together`);
-    }
-    return false;
+  /** @internal The phase and batch settings of a connection's meta, as receivers() shows them. */
+  protected settingsOf(_meta: unknown): ConnectionSettings {
+    return PLAIN;
   }
 
   /** @internal Validates a send's arguments; shared with the TypeORM bridge's hand-sent checks. */
@@ -563,35 +391,10 @@ export class Signal<P extends PayloadObject = {}> {
     return true;
   }
 
-  private pruneDead(): void {
+  /** @internal Drops the connections whose weak receiver was collected. */
+  pruneDead(): void {
     for (const c of this.connections) if (!isAlive(c)) this.removeConnection(c);
   }
-}
-
-/**
- * What receivers are called with: the payload's own enumerable properties, then signal and
- * sender, frozen so that no receiver can change what the next one sees. Object.assign onto an
- * empty object takes V8's clone fast path; object spread is far slower on Node 20 here.
- */
-function argsOf(payload: object, context: object | undefined, signal: Signal<any>, sender: Sender): object {
-  const args = (context === undefined ? Object.assign({}, payload) : Object.assign({}, payload, context)) as Record<string, unknown>;
-  args.signal = signal;
-  args.sender = sender;
-  return Object.freeze(args);
-}
-
-function deref(c: Connection): Function | undefined {
-  return c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
-}
-
-/** @internal The receiver functions of connections that are still alive. */
-export function liveReceivers(found: readonly Connection[]): Function[] {
-  const out: Function[] = [];
-  for (const c of found) {
-    const fn = deref(c);
-    if (fn !== undefined) out.push(fn);
-  }
-  return out;
 }
 
 /** Whether a connection was made with this dispatchUid, or (without one) this receiver. */
@@ -601,22 +404,4 @@ function hasKey(c: Connection, key: unknown): boolean {
 
 function isAlive(c: Connection): boolean {
   return deref(c) !== undefined;
-}
-
-/** @internal */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** @internal Wraps a non-Error throw so callers can rely on an Error (name, message, stack). */
-export function toError(thrown: unknown, signalName: string, receiver: Function): Error {
-  if (thrown instanceof Error) return thrown;
-  return new SignalsError(
-    `Signal "${signalName}": receiver ${describeFunction(receiver)} threw a non-Error value (${thrown === null ? 'null' : typeof thrown})`,
-    { cause: thrown },
-  );
 }

@@ -9,22 +9,41 @@ function kind(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+// connect() options that only a subclass of Signal accepts (the model signals' phase and batch),
+// each with the message a signal that does not accept it gives; declared by the subclass's module.
+const subclassOptions = new Map<string, (signal: string) => string>();
+
+/**
+ * @internal Declares a connect() option of a Signal subclass, so that a signal without it refuses
+ * it with `refusal` (which says what the option is for) instead of "unknown option".
+ */
+export function declareSubclassOption(key: string, refusal: (signal: string) => string): void {
+  subclassOptions.set(key, refusal);
+}
+
 /** Refuses unknown option keys, so that a typo such as `{ sendr: User }` cannot widen a receiver to every sender. */
 export function checkOptionKeys(signal: string, options: object, allowed: readonly string[], method: string): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Signal "${signal}": ${method}() options must be an object`);
   }
   for (const key of Object.keys(options)) {
-    if (allowed.includes(key) || (method === 'connect' && (key === 'phase' || key === 'batch'))) {
+    // connect() leaves a subclass's options to refuseSubclassOptions, which says precisely why they are refused
+    const subclassOption = method === 'connect' && subclassOptions.has(key);
+    if (allowed.includes(key) || subclassOption) {
       checkNotUndefined(signal, key, (options as Record<string, unknown>)[key], `${method}() option`);
+      continue;
     }
-    if (allowed.includes(key)) continue;
-    // connect() leaves phase and batch to checkPhase/checkBatch, which say precisely why they are refused
-    if (method === 'connect' && (key === 'phase' || key === 'batch')) continue;
     throw new TypeError(
       `Signal "${signal}": unknown option "${key}" in ${method}() (known: ${allowed.join(', ')}); ` +
         'an unknown option is refused so that a typo cannot connect a receiver to every sender',
     );
+  }
+}
+
+/** Refuses, in the order they were declared, the subclass options this signal does not accept. */
+export function refuseSubclassOptions(signal: string, options: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const [key, refusal] of subclassOptions) {
+    if (options[key] !== undefined && !allowed.includes(key)) throw new TypeError(refusal(signal));
   }
 }
 

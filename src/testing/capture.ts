@@ -2,6 +2,7 @@ import { normalizeSelection, selects, type SignalSelection } from '../signals/mu
 import { runInScope, type DispatchEntry, type ReceiverOutcome, type ScopeSink } from '../signals/scope';
 import type { Signal } from '../signals/signal';
 import type { Sender } from '../signals/types';
+import type { Phase } from '../typeorm/phases';
 
 /**
  * One send seen by captureSignals(). Model signals give one record per row in the 'transaction'
@@ -23,7 +24,7 @@ export interface SignalRecord {
   /** What the receivers got, without `signal` and `sender`; for a batch call: `{ items, manager, ... }`. */
   readonly payload: Readonly<Record<string, any>>;
   /** 'transaction' for plain sends and in-transaction model receivers; 'commit' or 'rollback' when deferred. */
-  readonly phase: 'transaction' | 'commit' | 'rollback';
+  readonly phase: Phase;
   /** One call of the batch receivers with all rows of a write (`payload.items`). */
   readonly batch: boolean;
   /** A withoutSignals() scope muted it: no receiver ran. */

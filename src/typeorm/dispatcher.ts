@@ -1,23 +1,25 @@
+// Rows to phases: the one path by which a model signal's rows reach its receivers, whether they
+// come from TypeORM or are sent by hand. TypeORM calls a subscriber once per row, synchronously
+// for the whole write (all rows of a save() chunk, of an insert statement), then awaits the
+// returned promises together. So the first row of a broadcast schedules one flush for the next
+// microtask, every row joins it, and the flush runs the receivers one after another: per-row
+// receivers row by row in connection order, then batch receivers once with all rows. Deferred
+// phases are queued on the transaction (transactions.ts). A hand-sent payload is one row of its
+// own, run at once with the caller's manager and queryRunner.
+
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueryRunner } from 'typeorm';
 import { SignalsError, describeFunction } from '../signals/errors';
+import { deliver, liveReceivers, type Connection } from '../signals/runner';
 import { currentScope } from '../signals/scope';
-import { liveReceivers, type Connection } from '../signals/signal';
 import { trace } from '../signals/trace';
-import type { Sender } from '../signals/types';
-import { contextFor, dataSourceOf, junctionIds, junctionInfo, type JunctionInfo } from './events';
-import { m2mChanged, type Family, type ModelSignal, type Timing } from './model-signal';
-import type { EntityId, Phase } from './payloads';
+import type { Sender, SendResults } from '../signals/types';
+import { resolveJunctions, type JunctionRow } from './m2m';
+import type { Family, ModelSignal, Timing } from './model-signal';
+import { DEFERRED_PHASES, PHASES, contextFor, phaseOf, runnerContext, type DeferredPhase, type Phase, type WriteContext } from './phases';
 import { defer, type Task } from './transactions';
 
-/**
- * Collects the rows of one TypeORM broadcast and dispatches them. TypeORM calls a subscriber
- * once per row, synchronously for the whole write (all rows of a save() chunk, of an insert
- * statement), then awaits the returned promises together. So the first row of a broadcast
- * schedules one flush for the next microtask, every row joins it, and the flush runs the
- * receivers one after another: per-row receivers row by row in connection order, then batch
- * receivers once with all rows. Deferred phases are queued on the transaction.
- */
+/** @internal One row of a write, for one model signal and sender. */
 export interface Row<S = any> {
   readonly signal: ModelSignal<Family, Timing>;
   readonly sender: Sender;
@@ -33,14 +35,6 @@ function fieldsOf(row: Row): object {
   return (row.built ??= row.build(row.source));
 }
 
-/** A junction-table row, turned into m2mChanged rows (grouped per owner) at flush time. */
-export interface JunctionRow {
-  readonly junction: true;
-  readonly action: 'add' | 'remove';
-  readonly metadata: import('typeorm').EntityMetadata;
-  readonly key: import('typeorm').ObjectLiteral | undefined;
-}
-
 interface Pending {
   rows: Array<Row | JunctionRow>;
   done: Promise<void>;
@@ -48,7 +42,7 @@ interface Pending {
 
 const pending = new WeakMap<QueryRunner, Pending>();
 
-/** Adds a row to the runner's current broadcast; the promise settles when its receivers ran. */
+/** @internal Adds a row to the runner's current broadcast; the promise settles when its receivers ran. */
 export function enqueue(runner: QueryRunner, row: Row | JunctionRow): Promise<void> {
   let batch = pending.get(runner);
   if (batch === undefined) {
@@ -69,6 +63,7 @@ export function enqueue(runner: QueryRunner, row: Row | JunctionRow): Promise<vo
 // Receivers that write the entity they were told about can re-trigger themselves; the chain of
 // nested dispatches follows the async call tree, so it also counts writes through other runners.
 const chain = new AsyncLocalStorage<readonly string[]>();
+/** @internal How deep receivers may re-trigger themselves before the write is refused. */
 export const MAX_DEPTH = 32;
 
 async function flush(runner: QueryRunner, collected: Array<Row | JunctionRow>): Promise<void> {
@@ -82,47 +77,68 @@ async function flush(runner: QueryRunner, collected: Array<Row | JunctionRow>): 
         `for sender ${describeFunction(rows[0].sender)}; the write is rolled back. Chain: ${summarize([...links, link])}`,
     );
   }
-  return chain.run([...links, link], () => runRows(runner, rows));
+  await chain.run([...links, link], () => runRows({ rows, runner, own: runnerContext(runner), scope: currentScope(), robust: false }));
 }
 
-async function runRows(runner: QueryRunner, rows: readonly Row[]): Promise<void> {
-  const scope = currentScope();
-  const plan = { runner, rows, scope };
-  const inTransaction = runner.isTransactionActive;
-  let wantsCommit = false;
-  let wantsRollback = false;
-  for (const row of rows) {
-    const split = splitOf(row.signal.lookup(row.sender));
-    wantsCommit ||= split.commit.any;
-    wantsRollback ||= split.rollback.any;
-  }
-  const commit = wantsCommit ? planPhase(plan, 'commit') : undefined;
-  const rollback = wantsRollback ? planPhase(plan, 'rollback') : undefined;
-  // Queue first: if a transaction-phase receiver fails, the rollback receivers of these rows still run.
-  if (inTransaction) {
-    if (commit) await defer(runner, 'commit', commit);
-    if (rollback) await defer(runner, 'rollback', rollback);
-  }
-  await runPhase(plan, 'transaction', false);
-  if (!inTransaction && commit) await commit();
+/**
+ * @internal A model signal sent by hand, as a write of one row: transaction-phase receivers run
+ * now with the payload's manager and queryRunner, commit- and rollback-phase ones are queued on
+ * that runner's transaction (commit ones run after the transaction-phase ones when there is
+ * none), and batch receivers get the row as their one item. Resolves to the results of the
+ * receivers that ran in the transaction phase.
+ */
+export async function sendRow(
+  signal: ModelSignal<Family, Timing>,
+  sender: Sender,
+  payload: WriteContext,
+  robust: boolean,
+): Promise<SendResults<Function>> {
+  const { manager, dataSource } = payload;
+  const queryRunner = payload.queryRunner ?? manager.queryRunner;
+  const results: SendResults<Function> = [];
+  const row: Row<object> = { signal, sender, build: (fields) => fields, source: payload };
+  await runRows({ rows: [row], runner: queryRunner, own: { manager, queryRunner, dataSource }, scope: currentScope(), robust, results });
+  return results;
 }
 
 interface Plan {
-  runner: QueryRunner;
-  rows: readonly Row[];
-  scope: ReturnType<typeof currentScope>;
+  readonly rows: readonly Row[];
+  /** The runner whose transaction deferred phases wait for; none: the write has committed. */
+  readonly runner: QueryRunner | undefined;
+  /** The write's own manager, queryRunner and dataSource (the transaction phase's context). */
+  readonly own: WriteContext;
+  readonly scope: ReturnType<typeof currentScope>;
+  /** Whether transaction-phase failures are reported instead of rejecting (sendRobust by hand). */
+  readonly robust: boolean;
+  /** Where the transaction phase's [receiver, result] pairs go, for a hand-sent row. */
+  readonly results?: SendResults<Function>;
 }
 
-/** A task running this phase's receivers later. */
-function planPhase(plan: Plan, phase: 'commit' | 'rollback'): Task {
+async function runRows(plan: Plan): Promise<void> {
+  const { runner, rows } = plan;
+  const inTransaction = runner?.isTransactionActive === true;
+  const deferred: Array<[DeferredPhase, Task]> = [];
+  for (const phase of DEFERRED_PHASES) {
+    if (rows.some((row) => splitOf(row.signal.lookup(row.sender))[phase].any)) deferred.push([phase, planPhase(plan, phase)]);
+  }
+  // Queue first: if a transaction-phase receiver fails, the rollback receivers of these rows still run.
+  if (inTransaction) for (const [phase, task] of deferred) await defer(runner, phase, task);
+  await runPhase(plan, 'transaction', plan.robust, plan.own);
+  // Without a transaction the write has committed: commit work runs now, rollback work never.
+  if (!inTransaction) for (const [phase, task] of deferred) await defer(undefined, phase, task);
+}
+
+/** A task running this phase's receivers later, robustly: the transaction is over by then. */
+function planPhase(plan: Plan, phase: DeferredPhase): Task {
   if (trace.enabled) trace.note(`${plan.rows.length} row(s) of ${plan.rows[0].signal.name} queued for ${phase}`);
   // The context is taken now: the runner will be released (and maybe reused) by then.
-  const context = contextFor(plan.runner, phase);
+  const context = contextFor(plan.own, phase);
   return () => runPhase(plan, phase, true, context);
 }
 
-async function runPhase(plan: Plan, phase: Phase, robust: boolean, context = contextFor(plan.runner, phase)): Promise<void> {
+async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: WriteContext): Promise<void> {
   const { rows, scope } = plan;
+  const results = phase === 'transaction' ? plan.results : undefined;
   const batches = new Map<ModelSignal<Family, Timing>, Map<Sender, number[]>>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
@@ -136,14 +152,16 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context = con
     }
     // A capture records every send, even one no receiver listens to (in the transaction phase).
     if (split.rows.length === 0 && !(scope && phase === 'transaction')) continue;
-    await row.signal.dispatch(split.rows, row.sender, fieldsOf(row), phase, robust, scope, context);
+    const ran = await deliver({ signal: row.signal, connections: split.rows, sender: row.sender, payload: fieldsOf(row), context, phase, robust, scope });
+    if (results) results.push(...ran);
   }
   for (const [signal, bySender] of batches) {
     for (const [sender, indexes] of bySender) {
       const split = splitOf(signal.lookup(sender))[phase];
       // Object.assign, not object spread: spread is several times slower on Node 20.
       const items = Object.freeze(indexes.map((i) => Object.freeze(Object.assign({}, fieldsOf(rows[i]), context))));
-      await signal.dispatch(split.batch, sender, { items }, phase, robust, scope, context);
+      const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase, robust, batch: true, scope });
+      if (results) results.push(...ran);
     }
   }
 }
@@ -156,14 +174,17 @@ export function listensInTransaction(signal: ModelSignal<Family, Timing>, sender
 type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }>;
 const splits = new WeakMap<readonly Connection[], Split>();
 
-/** The connections of a lookup divided by phase and batch; cached per lookup array. */
+/**
+ * The connections of a lookup divided by phase and batch; cached per lookup array, which a
+ * signal keeps until its next connect/disconnect (Signal.lookup).
+ */
 function splitOf(found: readonly Connection[]): Split {
   let split = splits.get(found);
   if (!split) {
     split = {} as Split;
-    for (const phase of ['transaction', 'commit', 'rollback'] as const) {
-      const inPhase = found.filter((c) => c.phase === phase);
-      split[phase] = { rows: inPhase.filter((c) => !c.batch), batch: inPhase.filter((c) => c.batch), any: inPhase.length > 0 };
+    for (const phase of PHASES) {
+      const inPhase = found.filter((c) => phaseOf(c).phase === phase);
+      split[phase] = { rows: inPhase.filter((c) => !phaseOf(c).batch), batch: inPhase.filter((c) => phaseOf(c).batch), any: inPhase.length > 0 };
     }
     splits.set(found, split);
   }
@@ -178,52 +199,4 @@ function describeLink(row: Row): string {
 function summarize(links: readonly string[]): string {
   if (links.length <= 6) return links.join(' => ');
   return [...links.slice(0, 3), `... ${links.length - 6} more ...`, ...links.slice(-3)].join(' => ');
-}
-
-interface JunctionGroup {
-  info: JunctionInfo;
-  action: 'add' | 'remove';
-  owner: EntityId;
-  related: EntityId[];
-  metadata: JunctionRow['metadata'];
-}
-
-function m2mFields(group: JunctionGroup): object {
-  return {
-    action: group.action,
-    relation: group.info.relation,
-    entityId: group.owner,
-    relatedIds: Object.freeze(group.related),
-    model: group.info.model,
-    metadata: group.metadata,
-  };
-}
-
-/** Groups junction rows into one m2mChanged row per (relation, action, owner). */
-function resolveJunctions(runner: QueryRunner, collected: ReadonlyArray<Row | JunctionRow>): Row[] {
-  if (!collected.some(isJunction)) return collected as Row[];
-  const rows: Row[] = [];
-  const groups = new Map<string, JunctionGroup>();
-  for (const row of collected) {
-    if (!isJunction(row)) {
-      rows.push(row);
-      continue;
-    }
-    const info = junctionInfo(dataSourceOf(runner), row.metadata);
-    if (!info || !row.key) continue;
-    const ids = junctionIds(info, row.key);
-    const groupKey = `${info.relation}\u0000${row.action}\u0000${JSON.stringify(ids.owner)}`;
-    let group = groups.get(groupKey);
-    if (!group) {
-      group = { info, action: row.action, owner: ids.owner, related: [], metadata: row.metadata };
-      groups.set(groupKey, group);
-      rows.push({ signal: m2mChanged, sender: info.owner, build: m2mFields, source: group });
-    }
-    group.related.push(ids.related);
-  }
-  return rows;
-}
-
-function isJunction(row: Row | JunctionRow): row is JunctionRow {
-  return (row as JunctionRow).junction === true;
 }

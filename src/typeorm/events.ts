@@ -9,7 +9,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import type { Sender } from '../signals/types';
-import type { EntityId, Phase, WriteContext, WriteSource } from './payloads';
+import type { EntityId, WriteSource } from './payloads';
 
 /**
  * Turns TypeORM's event objects into the library's payload fields. Everything here runs only
@@ -24,14 +24,6 @@ export function dataSourceOf(runner: QueryRunner): DataSource {
 /** The sender of an entity's signals: its class, or its name for a class-less EntitySchema. */
 export function senderOf(metadata: EntityMetadata): Sender {
   return metadata.target as Sender;
-}
-
-/** The manager, runner and DataSource a receiver of this phase may use. */
-export function contextFor(runner: QueryRunner, phase: Phase): WriteContext {
-  const dataSource = dataSourceOf(runner);
-  return phase === 'transaction'
-    ? { manager: runner.manager, queryRunner: runner, dataSource }
-    : { manager: dataSource.manager, queryRunner: undefined, dataSource };
 }
 
 // insert(), upsert() and insert().orIgnore() fire the same insert events as save(); the
@@ -140,43 +132,4 @@ export function loadFields({ entity, event }: { entity: ObjectLiteral; event: Lo
 function dataOf(runner: QueryRunner): ObjectLiteral | undefined {
   const data = runner.data as ObjectLiteral | undefined;
   return data && Object.keys(data).length > 0 ? data : undefined;
-}
-
-/** The owning side of a junction table: which entity, which property, which related model. */
-export interface JunctionInfo {
-  owner: Sender;
-  relation: string;
-  model: Sender;
-  ownerColumns: readonly string[];
-  relatedColumns: readonly string[];
-}
-
-const junctions = new WeakMap<EntityMetadata, JunctionInfo | null>();
-
-export function junctionInfo(dataSource: DataSource, junction: EntityMetadata): JunctionInfo | undefined {
-  let info = junctions.get(junction);
-  if (info === undefined) {
-    info = null;
-    for (const metadata of dataSource.entityMetadatas) {
-      const relation = metadata.manyToManyRelations.find((r) => r.isOwning && r.junctionEntityMetadata === junction);
-      if (!relation) continue;
-      info = {
-        owner: metadata.target as Sender,
-        relation: relation.propertyName,
-        model: relation.inverseEntityMetadata.target as Sender,
-        ownerColumns: junction.ownerColumns.map((c) => c.propertyName),
-        relatedColumns: junction.inverseColumns.map((c) => c.propertyName),
-      };
-      break;
-    }
-    junctions.set(junction, info);
-  }
-  return info ?? undefined;
-}
-
-/** The owner's and the related entity's ids from a junction row's key map. */
-export function junctionIds(info: JunctionInfo, key: ObjectLiteral): { owner: EntityId; related: EntityId } {
-  const pick = (columns: readonly string[]): EntityId =>
-    columns.length === 1 ? key[columns[0]] : Object.freeze(Object.fromEntries(columns.map((c) => [c, key[c]])));
-  return { owner: pick(info.ownerColumns), related: pick(info.relatedColumns) };
 }

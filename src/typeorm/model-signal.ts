@@ -3,7 +3,9 @@ import { Signal, type ConnectOptions, type ReceiverArgs } from '../signals/signa
 import { describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
 import type { ClassOf, Disconnect, Sender } from '../signals/types';
-import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, Phase, SavePayload } from './payloads';
+import { declareSubclassOption } from '../signals/validate';
+import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, SavePayload } from './payloads';
+import { isPhase, listPhases, type ConnectionPhase, type Phase } from './phases';
 
 /**
  * The payload family of each model signal, for an entity type E and a phase.
@@ -25,7 +27,27 @@ export type Family = keyof PayloadFamilies<unknown, Phase>;
 
 /** 'pre' signals run before the write and may veto it, so they cannot be deferred. */
 export type Timing = 'pre' | 'post';
-type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+/**
+ * The phases a model signal of this timing accepts: every phase for post signals, only
+ * 'transaction' for pre signals (they run before the write and may veto it).
+ *
+ * @example
+ * type PostPhases = PhaseFor<'post'>; // 'transaction' | 'commit' | 'rollback'
+ * type PrePhases = PhaseFor<'pre'>; // 'transaction'
+ */
+export type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+
+// The plain Signal refuses these options with a message that says what they are for.
+declareSubclassOption(
+  'phase',
+  (name) =>
+    `Signal "${name}": option "phase" is only for the post* model signals (postSave, postDelete, ...); ` +
+    'a plain Signal runs its receivers when it is sent',
+);
+declareSubclassOption(
+  'batch',
+  (name) => `Signal "${name}": option "batch" is only for model signals (postSave, ...), which send one write's rows together`,
+);
 
 /**
  * The options of a model signal's connect(): those of `Signal.connect` plus `phase` and `batch`.
@@ -189,11 +211,21 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     return ['sender', 'dispatchUid', 'weak', 'phase', 'batch'];
   }
 
-  protected override checkPhase(phase: unknown): string {
+  /** @internal */
+  protected override connectionMeta(options: Record<string, unknown>): ConnectionPhase {
+    return { phase: this.checkPhase(options.phase), batch: this.checkBatch(options.batch) };
+  }
+
+  /** @internal */
+  protected override settingsOf(meta: unknown): ConnectionPhase {
+    return meta as ConnectionPhase;
+  }
+
+  private checkPhase(phase: unknown): Phase {
     if (phase === undefined || phase === 'transaction') return 'transaction';
-    if (phase !== 'commit' && phase !== 'rollback') {
+    if (!isPhase(phase)) {
       throw new TypeError(
-        `Signal "${this.name}": option "phase" must be 'transaction', 'commit' or 'rollback', got ${typeof phase === 'string' ? JSON.stringify(phase) : typeof phase}`,
+        `Signal "${this.name}": option "phase" must be ${listPhases()}, got ${typeof phase === 'string' ? JSON.stringify(phase) : typeof phase}`,
       );
     }
     if (this.timing === 'pre' || this.family === 'load') {
@@ -205,7 +237,7 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     return phase;
   }
 
-  protected override checkBatch(batch: unknown): boolean {
+  private checkBatch(batch: unknown): boolean {
     if (batch === undefined) return false;
     if (typeof batch !== 'boolean') {
       throw new TypeError(`Signal "${this.name}": option "batch" must be a boolean, got ${typeof batch}`);

@@ -1,17 +1,6 @@
-import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
+import type { EntityMetadata, ObjectLiteral } from 'typeorm';
 import type { Sender } from '../signals/types';
-
-/**
- * When a receiver runs:
- * - 'transaction': inside the write's transaction, before COMMIT (TypeORM's own timing); its
- *   error rolls the write back.
- * - 'commit': after the outermost transaction committed (at once for an autocommit write).
- * - 'rollback': after the transaction that held the write rolled back.
- *
- * @example
- * postSave.connect(({ instance }) => mailer.sendWelcome(instance.email), { sender: User, phase: 'commit' });
- */
-export type Phase = 'transaction' | 'commit' | 'rollback';
+import type { Phase, WriteContext } from './phases';
 
 /**
  * The TypeORM call that caused the event.
@@ -57,25 +46,6 @@ export type Changes<E> = {
     readonly to: E[K];
   };
 };
-
-/**
- * Where a receiver may do database work. In the 'transaction' phase `manager` and `queryRunner`
- * are the write's own (work joins its transaction). In 'commit' and 'rollback' the transaction is
- * over: `manager` is the DataSource's (writes autocommit) and `queryRunner` is undefined.
- *
- * @example
- * postSave.connect(async ({ instance, created, manager }) => {
- *   if (created) await manager.insert(UserProfile, { userId: instance.id }); // same transaction
- * }, { sender: User });
- */
-export interface WriteContext<Ph extends Phase = Phase> {
-  /** The write's own EntityManager in the 'transaction' phase; the DataSource's afterwards. */
-  readonly manager: EntityManager;
-  /** The write's QueryRunner in the 'transaction' phase; undefined once the transaction is over. */
-  readonly queryRunner: Ph extends 'transaction' ? QueryRunner : undefined;
-  /** The DataSource the write went through. */
-  readonly dataSource: DataSource;
-}
 
 interface SaveFields<E> {
   /** Changed property names (the SET keys for update()), or undefined when TypeORM does not know. */

@@ -2,10 +2,7 @@ import type { ObjectLiteral } from 'typeorm';
 import { receiver as connectReceiver } from '../signals/receiver';
 import type { Signal } from '../signals/signal';
 import type { ClassOf } from '../signals/types';
-import type { Family, ModelBatchReceiver, ModelConnectOptions, ModelReceiver, ModelSignal, Timing } from './model-signal';
-import type { Phase } from './payloads';
-
-type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+import type { Family, ModelBatchReceiver, ModelConnectOptions, ModelReceiver, ModelSignal, PhaseFor, Timing } from './model-signal';
 type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any): any } ? R : never;
 type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any } ? O : never;
 type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, options?: any): any } ? A : never;

@@ -19,7 +19,8 @@ import { SignalsError } from '../signals/errors';
 import { currentScope } from '../signals/scope';
 import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
-import { enqueue, type JunctionRow } from './dispatcher';
+import { enqueue } from './dispatcher';
+import type { JunctionRow } from './m2m';
 import {
   dataSourceOf,
   insertFields,
@@ -209,7 +210,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   private junction(runner: QueryRunner, metadata: import('typeorm').EntityMetadata, action: 'add' | 'remove', key: ObjectLiteral | undefined) {
     if (!m2mChanged.hasListeners() && currentScope() === undefined) return undefined;
     if (!this.isActiveFor(runner)) return undefined;
-    const row: JunctionRow = { junction: true, action, metadata, key };
+    const row: JunctionRow = { junction: true, signal: m2mChanged, action, metadata, key };
     return enqueue(runner, row);
   }
 

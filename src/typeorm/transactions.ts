@@ -3,22 +3,22 @@ import { reportFailure } from '../signals/config';
 import { SignalsError, describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
 import { dataSourceOf } from './events';
+import { DEFERRED_PHASES, type DeferredPhase } from './phases';
 
-/**
- * Work deferred to the end of a transaction, tracked per QueryRunner: one frame per open
- * transaction or savepoint. A released savepoint hands its work to its parent; a rolled-back one
- * drops its commit work and runs its rollback work. Keyed by the runner in a WeakMap, never on
- * the (shared, singleton) subscriber, so concurrent transactions cannot see each other's work
- * and a finished runner leaves nothing behind.
- */
+// Work deferred to the end of a transaction, tracked per QueryRunner: one frame per open
+// transaction or savepoint. A released savepoint hands its work to its parent; a rolled-back one
+// drops its commit work and runs its rollback work. Keyed by the runner in a WeakMap, never on
+// the (shared, singleton) subscriber, so concurrent transactions cannot see each other's work
+// and a finished runner leaves nothing behind.
+
+/** @internal Work queued for the end of a transaction; reports its own failures, never rejects. */
 export type Task = () => Promise<unknown>;
 
-interface Frame {
-  commit: Task[];
-  rollback: Task[];
+/** The work of one transaction or savepoint, by deferred phase. */
+type Frame = Record<DeferredPhase, Task[]> & {
   /** A statement failed in this frame: PostgreSQL will turn the COMMIT into a ROLLBACK. */
   doomed: boolean;
-}
+};
 
 interface RunnerState {
   frames: Frame[];
@@ -29,7 +29,9 @@ interface RunnerState {
 const states = new WeakMap<QueryRunner, RunnerState>();
 
 function newFrame(): Frame {
-  return { commit: [], rollback: [], doomed: false };
+  const frame = { doomed: false } as Frame;
+  for (const phase of DEFERRED_PHASES) frame[phase] = [];
+  return frame;
 }
 
 function stateOf(runner: QueryRunner): RunnerState {
@@ -46,16 +48,15 @@ function topFrame(runner: QueryRunner): Frame {
 }
 
 /**
- * Queues a task for when the runner's transaction ends. Outside a transaction the write has
+ * @internal Queues a task for when the runner's transaction ends. Outside a transaction the write has
  * already autocommitted: commit work runs at once, rollback work can never run and is dropped.
  */
-export async function defer(runner: QueryRunner | undefined, phase: 'commit' | 'rollback', task: Task): Promise<void> {
+export async function defer(runner: QueryRunner | undefined, phase: DeferredPhase, task: Task): Promise<void> {
   if (!runner || !runner.isTransactionActive) {
     if (phase === 'commit') await task();
     return;
   }
-  const frame = topFrame(runner);
-  (phase === 'commit' ? frame.commit : frame.rollback).push(task);
+  topFrame(runner)[phase].push(task);
 }
 
 /** @internal afterTransactionStart: a transaction or a savepoint opened. */
@@ -69,8 +70,7 @@ export function transactionCommitting(runner: QueryRunner): void {
   if (!state || state.frames.length < 2) return;
   const child = state.frames.pop()!;
   const parent = state.frames[state.frames.length - 1];
-  parent.commit.push(...child.commit);
-  parent.rollback.push(...child.rollback);
+  for (const phase of DEFERRED_PHASES) parent[phase].push(...child[phase]);
   parent.doomed ||= child.doomed;
 }
 
@@ -117,8 +117,9 @@ export async function transactionRolledBack(runner: QueryRunner): Promise<void> 
   await runAll(frames.flatMap((f) => f.rollback));
 }
 
-// Error codes after which the server has already abandoned the transaction, so a later COMMIT
-// cannot commit: PostgreSQL aborts on any error; MySQL/MariaDB roll back on a deadlock.
+// The drivers after whose failed statements the server has already abandoned the transaction,
+// so a later COMMIT cannot commit: PostgreSQL aborts on any error (MySQL/MariaDB roll back on a
+// deadlock only, errno 1213, see queryFailed).
 const postgresFamily = new Set(['postgres', 'cockroachdb', 'aurora-postgres']);
 
 /** @internal afterQuery with success false: note a failure that dooms the open transaction. */
@@ -136,7 +137,7 @@ async function runAll(tasks: Task[]): Promise<void> {
   for (const task of tasks) await task();
 }
 
-/** @internal Number of runners with open frames: for leak tests. Not exact for GC'd runners. */
+/** @internal Whether the runner has open frames: for leak tests. */
 export function hasPendingWork(runner: QueryRunner): boolean {
   return states.has(runner);
 }
