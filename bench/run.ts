@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
-import { createDatabase, dropDatabases, startServer, withClient } from './server';
+import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
 import {
   calls,
@@ -171,7 +171,7 @@ async function timeOnce(variant: VariantDef, ds: DataSource, n: number): Promise
   const disconnect = op.connect?.();
   calls.receiver = 0;
   calls.subscriber = 0;
-  gc?.();
+  await settleGc();
   let elapsed: number;
   let cpu: NodeJS.CpuUsage;
   try {
