@@ -51,6 +51,7 @@ const scenarios: Record<string, Scenario> = {
 const NAMES = (process.env.PROFILE_SCENARIOS ?? 'plain,idle,subscriber,noop,fair-floor,batch').split(',');
 const N = Number(process.env.PROFILE_N ?? 1000);
 const REPS = Number(process.env.PROFILE_REPS ?? 30);
+const SAMPLING_US = 100;
 
 interface ProfileNode {
   id: number;
@@ -78,24 +79,27 @@ function placeOf(url: string, functionName: string): string {
   return 'other packages';
 }
 
-function selfTimes(profile: Profile): { total: number; byPlace: Map<string, number>; byFunction: Map<string, number> } {
+function selfTimes(profile: Profile): { total: number; byPlace: Map<string, number>; byFunction: Map<string, number>; overall: Map<string, number> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + profile.timeDeltas[i]);
+  // Each sample counts as one sampling interval, not as its time delta: on a loaded machine the
+  // thread is often descheduled between two samples, and the delta would charge that wait to
+  // whatever happened to be on the stack. Counting samples approximates the main thread's CPU.
+  for (const id of profile.samples) self.set(id, (self.get(id) ?? 0) + SAMPLING_US);
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const overall = new Map<string, number>();
   let total = 0;
   for (const [id, us] of self) {
     const { callFrame } = byId.get(id)!;
     const place = placeOf(callFrame.url, callFrame.functionName);
     total += us;
     byPlace.set(place, (byPlace.get(place) ?? 0) + us);
-    if (place === 'typeorm-signals (src/)') {
-      const where = `${callFrame.functionName || '(anonymous)'} ${path.relative(process.cwd(), callFrame.url.replace(/^file:\/\//, ''))}:${callFrame.lineNumber + 1}`;
-      byFunction.set(where, (byFunction.get(where) ?? 0) + us);
-    }
+    const where = `${callFrame.functionName || '(anonymous)'} ${path.relative(process.cwd(), callFrame.url.replace(/^file:\/\//, ''))}:${callFrame.lineNumber + 1}`;
+    if (place === 'typeorm-signals (src/)') byFunction.set(where, (byFunction.get(where) ?? 0) + us);
+    if (place !== 'idle / waiting') overall.set(where, (overall.get(where) ?? 0) + us);
   }
-  return { total, byPlace, byFunction };
+  return { total, byPlace, byFunction, overall };
 }
 
 async function profileScenario(name: string, scenario: Scenario, ds: DataSource, session: Session): Promise<void> {
@@ -103,19 +107,21 @@ async function profileScenario(name: string, scenario: Scenario, ds: DataSource,
   useInsertExecute(scenario.subscribers === 'signals');
   // Warm-up, not profiled.
   for (let i = 0; i < 5; i++) await runOnce(op, ds);
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.setSamplingInterval', { interval: SAMPLING_US });
   await session.post('Profiler.start');
   let busy = 0;
   for (let i = 0; i < REPS; i++) busy += await runOnce(op, ds);
   const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
   fs.mkdirSync(path.join(__dirname, 'profiles'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'profiles', `${name}.cpuprofile`), JSON.stringify(profile));
-  const { total, byPlace, byFunction } = selfTimes(profile);
+  const { total, byPlace, byFunction, overall } = selfTimes(profile);
   const perRow = (us: number) => `${(us / (REPS * N)).toFixed(2)} µs/row`;
   console.log(`\n== ${name}: ${scenario.what.replace('N', N.toLocaleString('en-US'))}, ${REPS} operations; ${(busy / 1000).toFixed(0)} ms CPU measured`);
   for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1])) {
     console.log(`   ${place.padEnd(34)} ${((100 * us) / total).toFixed(1).padStart(5)}%  ${perRow(us)}`);
   }
+  console.log('   all functions, most self time first:');
+  for (const [where, us] of [...overall].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`     ${perRow(us).padStart(15)}  ${where}`);
   const top = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 12);
   if (top.length > 0) console.log('   the library\'s own functions, most self time first:');
   for (const [where, us] of top) console.log(`     ${perRow(us).padStart(15)}  ${where}`);
