@@ -19,6 +19,8 @@ const shared = {
     '@electric-sql/pglite/dist/.+\\.cjs$': '<rootDir>/test/drivers/pglite-transform.js',
   },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+  // `using off = signal.connect(...)` on Node 20, whose vm contexts lack Symbol.dispose.
+  setupFiles: ['<rootDir>/test/helpers/dispose.ts'],
 };
 
 const typeorm03 = {

@@ -139,6 +139,10 @@ function planPhase(plan: Plan, phase: DeferredPhase): Task {
 async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: WriteContext): Promise<void> {
   const { rows, scope } = plan;
   const results = phase === 'transaction' ? plan.results : undefined;
+  // Only a hand-sent sendRobust() is robust in the transaction phase: it has no phase label, so
+  // its failures are reported as 'sendRobust', as a plain Signal's are (a capture still records
+  // it in the 'transaction' phase).
+  const label = robust && phase === 'transaction' ? undefined : phase;
   const batches = new Map<ModelSignal<Family, Timing>, Map<Sender, number[]>>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
@@ -152,7 +156,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
     }
     // A capture records every send, even one no receiver listens to (in the transaction phase).
     if (split.rows.length === 0 && !(scope && phase === 'transaction')) continue;
-    const ran = await deliver({ signal: row.signal, connections: split.rows, sender: row.sender, payload: fieldsOf(row), context, phase, robust, scope });
+    const ran = await deliver({ signal: row.signal, connections: split.rows, sender: row.sender, payload: fieldsOf(row), context, phase: label, robust, scope });
     if (results) results.push(...ran);
   }
   for (const [signal, bySender] of batches) {
@@ -160,7 +164,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
       const split = splitOf(signal.lookup(sender))[phase];
       // Object.assign, not object spread: spread is several times slower on Node 20.
       const items = Object.freeze(indexes.map((i) => Object.freeze(Object.assign({}, fieldsOf(rows[i]), context))));
-      const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase, robust, batch: true, scope });
+      const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase: label, robust, batch: true, scope });
       if (results) results.push(...ran);
     }
   }

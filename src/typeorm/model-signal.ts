@@ -1,11 +1,13 @@
 import type { ObjectLiteral } from 'typeorm';
-import { Signal, type ConnectOptions, type ReceiverArgs } from '../signals/signal';
+import { Signal, type ConnectOptions, type Receiver, type ReceiverArgs } from '../signals/signal';
 import { describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
-import type { ClassOf, Disconnect, Sender } from '../signals/types';
+import { currentScope } from '../signals/scope';
+import type { ClassOf, Disconnect, Sender, SendResults } from '../signals/types';
 import { declareSubclassOption } from '../signals/validate';
 import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, SavePayload } from './payloads';
-import { isPhase, listPhases, type ConnectionPhase, type Phase } from './phases';
+import { sendRow } from './dispatcher';
+import { isPhase, listPhases, type ConnectionPhase, type Phase, type WriteContext } from './phases';
 
 /**
  * The payload family of each model signal, for an entity type E and a phase.
@@ -169,15 +171,45 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   /**
-   * Sends by hand (TypeORM events send these signals for you). The payload is checked against
-   * the signal's family, so a hand-made payload cannot lie about what receivers rely on.
+   * Sends by hand (TypeORM events send these signals for you), with what a write of one row
+   * means: transaction-phase receivers run now, with the payload's `manager` and `queryRunner`;
+   * commit- and rollback-phase receivers are queued on that runner's transaction (commit ones run
+   * right after the others when there is no transaction, rollback ones then never run); batch
+   * receivers get the row as their one item. Resolves to the [receiver, result] pairs of the
+   * transaction phase; its first error rejects. The payload is checked against the signal's
+   * family, so a hand-made payload cannot lie about what receivers rely on.
+   *
+   * @example
+   * await dataSource.transaction(async (manager) => {
+   *   const user = await manager.save(User, { email: 'ada@example.com' });
+   *   // e.g. after a raw INSERT TypeORM does not know about:
+   *   await postSave.send(User, {
+   *     instance: user, created: true, partial: false, source: 'insert', entityId: user.id,
+   *     updateFields: undefined, previous: undefined, changes: undefined, data: undefined,
+   *     metadata: manager.connection.getMetadata(User), manager, queryRunner: manager.queryRunner!, dataSource,
+   *   });
+   * });
    */
-  override send(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]) {
-    return super.send(sender, payload);
+  override send(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]): Promise<SendResults<Receiver<any>>> {
+    return this.sendByHand(sender, payload, 'send');
   }
 
-  override sendRobust(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]) {
-    return super.sendRobust(sender, payload);
+  /**
+   * As send(), but every receiver runs even when some fail: a transaction-phase failure is
+   * reported to the configured logger and becomes that receiver's result.
+   *
+   * @example
+   * const results = await postSave.sendRobust(User, payload);
+   * for (const [receiver, result] of results) if (result instanceof Error) console.warn(receiver.name, result.message);
+   */
+  override sendRobust(sender: Sender, payload: PayloadFamilies<ObjectLiteral, Phase>[F]): Promise<SendResults<Receiver<any>>> {
+    return this.sendByHand(sender, payload, 'sendRobust');
+  }
+
+  private sendByHand(sender: Sender, payload: object, method: 'send' | 'sendRobust'): Promise<SendResults<any>> {
+    this.checkSend(sender, payload, method);
+    if (this.lookup(sender).length === 0 && currentScope() === undefined) return Promise.resolve([]);
+    return sendRow(this as unknown as ModelSignal<Family, Timing>, sender, payload as WriteContext, method === 'sendRobust');
   }
 
   /** @internal */
