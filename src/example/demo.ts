@@ -106,8 +106,8 @@ async function main(): Promise<void> {
     console.log('Signals sent:');
     console.log(table(sent.map((s) => ({ signal: s.signal, sender: s.sender, row: s.row, created: String(s.created) }))));
     console.log(
-      '\ncreated: true for an insert, false for an update, null when TypeORM cannot tell (the profiles\n' +
-        'are inserted with ON CONFLICT DO NOTHING, so a row may have been skipped).',
+      '\ncreated: true for an insert, false for an update. The profiles are inserted with ON CONFLICT DO\n' +
+        'NOTHING: PostgreSQL says which rows it inserted (MySQL, MariaDB and SQLite cannot: created null there).',
     );
   } finally {
     disconnectRecorder();

@@ -25,12 +25,15 @@ function userIdOf(item: SavedUsers['items'][number]): number {
  * through the write's own manager, so the profiles commit or roll back with the users. A user that
  * already has a profile keeps it (the unique user_id is the only key this insert can collide
  * with, the id being generated, so the target-less ON CONFLICT that TypeORM's orIgnore() emits
- * means "ON CONFLICT (user_id)" here). Updates (created false) and upserts (created null, the row
- * may have existed) create nothing: the backfill migration covers users from before this receiver.
- * On MySQL/MariaDB orIgnore() emits INSERT IGNORE, on SQLite INSERT OR IGNORE: the same effect.
+ * means "ON CONFLICT (user_id)" here). Updates (created false) create nothing, nor do upserts
+ * where the database cannot tell an insert from an update (created null: MySQL, MariaDB, SQLite);
+ * on PostgreSQL an upsert that inserts a user says created true and the user gets a profile. The
+ * backfill migration covers users from before this receiver. On MySQL/MariaDB orIgnore() emits
+ * INSERT IGNORE, on SQLite INSERT OR IGNORE: the same effect.
  *
- * This insert sends postSave for UserProfile in turn, with `created: null`: after ON CONFLICT DO
- * NOTHING, TypeORM cannot tell which rows were inserted.
+ * This insert sends postSave for UserProfile in turn: on PostgreSQL only for the profiles it
+ * inserted, with `created: true`; elsewhere for every value with `created: null`, because after
+ * INSERT IGNORE TypeORM cannot tell which rows were inserted.
  */
 export async function ensureProfileExists({ items, manager }: Pick<SavedUsers, 'items' | 'manager'>): Promise<void> {
   const userIds = [...new Set(items.filter((item) => item.created === true).map(userIdOf))];

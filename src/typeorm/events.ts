@@ -9,6 +9,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import type { Sender } from '../signals/types';
+import { outcomes } from './insert-outcome';
 import type { EntityId, WriteSource } from './payloads';
 
 /**
@@ -49,14 +50,18 @@ function snapshot<T extends ObjectLiteral>(row: T | undefined): Readonly<T> | un
 export function insertFields(event: InsertEvent<ObjectLiteral>) {
   const kind = insertKinds.get(event.entity);
   const source: WriteSource = kind === undefined ? 'save' : kind === 'upsert' ? 'upsert' : 'insert';
+  // TypeORM fires insert events for upserted and ignored rows alike: only PostgreSQL's RETURNING
+  // (insert-outcome.ts) tells which; elsewhere the truth is unknown.
+  const outcome = kind === 'upsert' || kind === 'insertOrIgnore' ? outcomes.get(event.entity) : undefined;
+  const known = typeof outcome === 'object' ? outcome : undefined;
   return {
     instance: event.entity,
-    // TypeORM fires insert events for upserted and ignored rows alike: the truth is unknown.
-    created: kind === 'upsert' || kind === 'insertOrIgnore' ? null : true,
+    created: kind === 'upsert' || kind === 'insertOrIgnore' ? (known?.created ?? null) : true,
     updateFields: undefined,
     previous: undefined,
     changes: undefined,
-    entityId: (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.entity),
+    // TypeORM copies orIgnore()'s generated ids by position, onto the wrong rows when some were skipped.
+    entityId: known?.entityId ?? (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.entity),
     source,
     partial: false,
     metadata: event.metadata,

@@ -7,7 +7,7 @@ import type { Phase, WriteContext } from './phases';
  *
  * @example
  * postSave.connect(({ source, created }) => {
- *   if (source === 'upsert') return; // created is null: TypeORM cannot tell
+ *   if (source === 'upsert' && created === null) return; // MySQL, MariaDB, SQLite: cannot tell
  * });
  */
 export type WriteSource =
@@ -69,8 +69,9 @@ interface SaveFields<E> {
  * the values it SETs, so `instance` is then a `Partial<E>`. `if (created)` or `if (!partial)`
  * narrows `instance` to the whole entity.
  *
- * `created` is true for an insert, false for an update, and null where TypeORM cannot tell
- * (upsert(), insert().orIgnore()).
+ * `created` is true for an insert, false for an update. For upsert(), insert().orUpdate() and
+ * insert().orIgnore() PostgreSQL (and PGlite) tell per row (orIgnore() sends only the rows it
+ * inserted); on MySQL, MariaDB and SQLite `created` is null there: the database cannot tell.
  *
  * @example
  * postSave.connect(({ instance, created, previous }: SavePayload<User>) => {
@@ -84,7 +85,7 @@ export type SavePayload<E = ObjectLiteral, Ph extends Phase = Phase> = SaveField
     | {
         /** false: `instance` is the whole entity (save(), insert(), upsert()). */
         readonly partial: false;
-        /** true inserted, false updated, null unknown (upsert(), insert().orIgnore()). */
+        /** true inserted, false updated, null unknown (upsert()/orIgnore() off PostgreSQL). */
         readonly created: boolean | null;
         /** The entity written: the very object passed to save() or insert(). */
         readonly instance: E;

@@ -31,6 +31,7 @@ import {
   senderOf,
   updateFields,
 } from './events';
+import { outcomes, readOutcome } from './insert-outcome';
 import { patchQueryBuilders } from './statements';
 import {
   postDelete,
@@ -117,6 +118,8 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   afterInsert(event: InsertEvent<ObjectLiteral>) {
+    // An upsert/orIgnore row the statement left alone was not written (PostgreSQL; insert-outcome.ts).
+    if (outcomes.get(event.entity) === 'untouched') return undefined;
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'add', (event.entityId as ObjectLiteral) ?? event.entity);
     return this.row(event.queryRunner, postSave, event.metadata, insertFields, event);
   }
@@ -160,7 +163,8 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   afterQuery(event: AfterQueryEvent) {
-    if (!event.success && this.isActiveFor(event.queryRunner)) queryFailed(event.queryRunner, event.error);
+    if (event.success) readOutcome(event);
+    else if (this.isActiveFor(event.queryRunner)) queryFailed(event.queryRunner, event.error);
   }
 
   afterTransactionStart(event: TransactionStartEvent) {

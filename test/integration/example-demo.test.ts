@@ -40,6 +40,8 @@ test('runs twice on the same database in a fresh schema each time, and leaves no
     expect(run.stdout).toMatch(/3 users, 3 profiles\./);
     expect(run.stdout).toContain('checkSignals: no problems.');
     expect(run.stdout).toMatch(/postSave\s+User\s+user bob@example\.com\s+false/);
+    // the profiles' INSERT ... ON CONFLICT DO NOTHING: PostgreSQL's RETURNING says each was inserted
+    expect(run.stdout).toMatch(/postSave\s+UserProfile\s+profile of user 1\s+true/);
   }
   expect(await schemasAndTables()).toEqual([]);
 }, 90_000);

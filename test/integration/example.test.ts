@@ -234,7 +234,7 @@ describe('ensureProfileExists', () => {
     expect(await users().count()).toBe(3);
   });
 
-  test('updates create no profile: save(existing), update(), and upsert (created null)', async () => {
+  test('updates create no profile: save(existing), update(), and an upsert that updates (created false)', async () => {
     const seen: Array<boolean | null> = [];
     disconnects.push(postSave.connect(({ created }) => void seen.push(created), { sender: User }));
     // users that have no profile: inserted with raw SQL, which sends no signal
@@ -246,12 +246,24 @@ describe('ensureProfileExists', () => {
     await users().save(a);
     await users().update({ email: 'b@example.com' }, { name: 'Also renamed' });
     await users().upsert({ email: 'b@example.com', name: 'Upserted' }, ['email']);
-    await users().upsert({ email: 'c@example.com', name: 'Upserted new' }, ['email']);
 
-    expect(seen).toEqual([false, false, null, null]);
+    expect(seen).toEqual([false, false, false]);
     expect(profileInserts()).toEqual([]);
     expect(await profiles().count()).toBe(0);
-    expect(await users().count()).toBe(3);
+    expect(await users().count()).toBe(2);
+  });
+
+  test('an upsert that inserts (created true on PostgreSQL) gets its profile; the one that updates does not', async () => {
+    await ds.query(`INSERT INTO "users" ("email") VALUES ('a@example.com')`);
+    await users().upsert(
+      [
+        { email: 'a@example.com', name: 'Existing' },
+        { email: 'new@example.com', name: 'New' },
+      ],
+      ['email'],
+    );
+    const withProfile = await ds.query(`SELECT u.email FROM users u JOIN user_profiles p ON p.user_id = u.id ORDER BY u.email`);
+    expect(withProfile.map((r: { email: string }) => r.email)).toEqual(['new@example.com']);
   });
 
   test('idempotent: a user whose profile already exists keeps it, no duplicate and no error', async () => {

@@ -32,8 +32,8 @@ test('migrations, one sign-up and one update: one profile, signals with created 
   expect(result.profile).toEqual({ userId: 1, gender: 'M', nickname: null });
   expect(result.sent).toEqual([
     { sender: 'User', created: true, source: 'save' },
-    // the receiver's INSERT ... ON CONFLICT DO NOTHING: TypeORM cannot tell whether it inserted
-    { sender: 'UserProfile', created: null, source: 'insert' },
+    // the receiver's INSERT ... ON CONFLICT DO NOTHING: PGlite's RETURNING says it inserted the row
+    { sender: 'UserProfile', created: true, source: 'insert' },
     { sender: 'User', created: false, source: 'save' },
     // the failing sign-up: sent, then the failing receiver (per-row receivers run before batch
     // ones, so ensureProfileExists never ran) rolled it back
@@ -49,6 +49,7 @@ test('npm run demo works without a database server', async () => {
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/in-memory PGlite/);
   expect(run.stdout).toMatch(/3 users, 3 profiles\./);
+  expect(run.stdout).toMatch(/postSave\s+UserProfile\s+profile of user 1\s+true/);
   for (const email of ['alice@example.com', 'bob@example.com', 'carol@example.com']) expect(run.stdout).toContain(email);
   // No timing assertion: the demo takes ~6 s alone (PGlite compiles its WebAssembly at start),
   // and twice that while other jest workers share the CPU.
