@@ -33,6 +33,16 @@ export interface DeliveringSignal {
   pruneDead(): void;
 }
 
+/**
+ * @internal Where deliver() notes the receiver it is about to call, for a caller that must know
+ * which receiver is running while it runs (the TypeORM bridge's other-connection check).
+ */
+export interface RunningReceiver {
+  signal: DeliveringSignal | undefined;
+  sender: Sender | undefined;
+  connection: Connection | undefined;
+}
+
 /** @internal One send: which receivers run, with what, and how failures end. */
 export interface Delivery {
   readonly signal: DeliveringSignal;
@@ -53,6 +63,8 @@ export interface Delivery {
   readonly batch?: boolean;
   /** The scope to honour; absent: the current one. Deferred sends pass the scope of the write. */
   readonly scope?: ScopeState;
+  /** Noted with each receiver before it is called. */
+  readonly running?: RunningReceiver;
 }
 
 /** The state of one delivery while its receivers run. */
@@ -112,6 +124,7 @@ function runOne(delivery: Delivery, c: Connection, args: object): Promise<SendRe
     delivery.signal.pruneDead();
     return Promise.resolve([]);
   }
+  if (delivery.running !== undefined) noteRunning(delivery, c);
   let value: unknown;
   let thenable: boolean;
   try {
@@ -151,6 +164,7 @@ async function runAll(run: Run): Promise<SendResults<Function>> {
       delivery.signal.pruneDead();
       continue;
     }
+    if (delivery.running !== undefined) noteRunning(delivery, c);
     const startedAt = run.tracing ? performance.now() : 0;
     let value: unknown;
     try {
@@ -168,6 +182,13 @@ async function runAll(run: Run): Promise<SendResults<Function>> {
     results.push([receiver, value]);
   }
   return results;
+}
+
+function noteRunning(delivery: Delivery, c: Connection): void {
+  const running = delivery.running!;
+  running.signal = delivery.signal;
+  running.sender = delivery.sender;
+  running.connection = c;
 }
 
 /** Adds one receiver's outcome to the capture entries and the trace. */

@@ -17,6 +17,7 @@ import type { Sender, SendResults } from '../signals/types';
 import { resolveJunctions, type JunctionRow } from './m2m';
 import type { Family, ModelSignal, Timing } from './model-signal';
 import { DEFERRED_PHASES, PHASES, contextFor, phaseOf, runnerContext, type DeferredPhase, type Phase, type WriteContext } from './phases';
+import { newWatch, watched, type Watch } from './other-connection';
 import { defer, type Task } from './transactions';
 
 /** @internal One row of a write, for one model signal and sender. */
@@ -62,14 +63,25 @@ export function enqueue(runner: QueryRunner, row: Row | JunctionRow): Promise<vo
 
 // Receivers that write the entity they were told about can re-trigger themselves; the chain of
 // nested dispatches follows the async call tree, so it also counts writes through other runners.
-const chain = new AsyncLocalStorage<readonly string[]>();
+// The same store carries the flush's Watch (other-connection.ts): one AsyncLocalStorage, not two.
+interface Flush {
+  readonly links: readonly string[];
+  readonly watch: Watch | undefined;
+}
+const chain = new AsyncLocalStorage<Flush>();
+
+/** @internal The Watch of the flush whose receivers run in this async context, if any. */
+export function currentWatch(): Watch | undefined {
+  return chain.getStore()?.watch;
+}
+
 /** @internal How deep receivers may re-trigger themselves before the write is refused. */
 export const MAX_DEPTH = 32;
 
 async function flush(runner: QueryRunner, collected: Array<Row | JunctionRow>): Promise<void> {
   const rows = resolveJunctions(runner, collected);
   if (rows.length === 0) return;
-  const links = chain.getStore() ?? [];
+  const links = chain.getStore()?.links ?? [];
   const link = describeLink(rows[0]);
   if (links.length >= MAX_DEPTH) {
     throw new SignalsError(
@@ -77,7 +89,10 @@ async function flush(runner: QueryRunner, collected: Array<Row | JunctionRow>): 
         `for sender ${describeFunction(rows[0].sender)}; the write is rolled back. Chain: ${summarize([...links, link])}`,
     );
   }
-  await chain.run([...links, link], () => runRows({ rows, runner, own: runnerContext(runner), scope: currentScope(), robust: false }));
+  const watch = newWatch(runner);
+  await chain.run({ links: [...links, link], watch }, () =>
+    runRows({ rows, runner, own: runnerContext(runner), scope: currentScope(), robust: false, watch }),
+  );
 }
 
 /**
@@ -112,6 +127,8 @@ interface Plan {
   readonly robust: boolean;
   /** Where the transaction phase's [receiver, result] pairs go, for a hand-sent row. */
   readonly results?: SendResults<Function>;
+  /** Notes the running transaction-phase receiver while the write's transaction is open. */
+  readonly watch?: Watch;
 }
 
 async function runRows(plan: Plan): Promise<void> {
@@ -123,7 +140,7 @@ async function runRows(plan: Plan): Promise<void> {
   }
   // Queue first: if a transaction-phase receiver fails, the rollback receivers of these rows still run.
   if (inTransaction) for (const [phase, task] of deferred) await defer(runner, phase, task);
-  await runPhase(plan, 'transaction', plan.robust, plan.own);
+  await watched(plan.watch, () => runPhase(plan, 'transaction', plan.robust, plan.own));
   // Without a transaction the write has committed: commit work runs now, rollback work never.
   if (!inTransaction) for (const [phase, task] of deferred) await defer(undefined, phase, task);
 }
@@ -143,6 +160,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
   // its failures are reported as 'sendRobust', as a plain Signal's are (a capture still records
   // it in the 'transaction' phase).
   const label = robust && phase === 'transaction' ? undefined : phase;
+  const running = phase === 'transaction' ? plan.watch : undefined;
   const batches = new Map<ModelSignal<Family, Timing>, Map<Sender, number[]>>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
@@ -156,7 +174,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
     }
     // A capture records every send, even one no receiver listens to (in the transaction phase).
     if (split.rows.length === 0 && !(scope && phase === 'transaction')) continue;
-    const ran = await deliver({ signal: row.signal, connections: split.rows, sender: row.sender, payload: fieldsOf(row), context, phase: label, robust, scope });
+    const ran = await deliver({ signal: row.signal, connections: split.rows, sender: row.sender, payload: fieldsOf(row), context, phase: label, robust, scope, running });
     if (results) results.push(...ran);
   }
   for (const [signal, bySender] of batches) {
@@ -164,7 +182,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
       const split = splitOf(signal.lookup(sender))[phase];
       // Object.assign, not object spread: spread is several times slower on Node 20.
       const items = Object.freeze(indexes.map((i) => Object.freeze(Object.assign({}, fieldsOf(rows[i]), context))));
-      const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase: label, robust, batch: true, scope });
+      const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase: label, robust, batch: true, scope, running });
       if (results) results.push(...ran);
     }
   }

@@ -1,6 +1,7 @@
 import {
   EventSubscriber,
   type AfterQueryEvent,
+  type BeforeQueryEvent,
   type DataSource,
   type EntitySubscriberInterface,
   type InsertEvent,
@@ -19,7 +20,8 @@ import { SignalsError } from '../signals/errors';
 import { currentScope } from '../signals/scope';
 import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
-import { enqueue } from './dispatcher';
+import { currentWatch, enqueue } from './dispatcher';
+import { checkOtherConnection, watching } from './other-connection';
 import type { JunctionRow } from './m2m';
 import {
   dataSourceOf,
@@ -111,6 +113,24 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
 
   get beforeRecover() {
     return wanted(preRestore) ? this.onBeforeRecover : undefined;
+  }
+
+  // Only while a transaction-phase receiver runs in an open transaction (other-connection.ts):
+  // TypeORM sees no query hooks the rest of the time.
+  get beforeQuery() {
+    return watching() ? this.onBeforeQuery : undefined;
+  }
+
+  get beforeTransactionStart() {
+    return watching() ? this.onBeforeTransactionStart : undefined;
+  }
+
+  private onBeforeQuery(event: BeforeQueryEvent) {
+    checkOtherConnection(currentWatch(), event.queryRunner);
+  }
+
+  private onBeforeTransactionStart(event: TransactionStartEvent) {
+    checkOtherConnection(currentWatch(), event.queryRunner);
   }
 
   private onBeforeInsert(event: InsertEvent<ObjectLiteral>) {
