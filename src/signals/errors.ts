@@ -1,3 +1,7 @@
+// Every entry point (typeorm-signals, /testing, /jest) loads this module: a second copy of the
+// package in the process is reported as soon as it loads (see copies.ts).
+import './copies';
+
 /**
  * Thrown when the library is used in a state that cannot work: a receiver chain that recursed
  * past the depth limit, signals used on a DataSource that is not initialized, and the like.

@@ -3,7 +3,8 @@ import { SignalsError, describeFunction } from '../signals/errors';
 import type { ReceiverInfo } from '../signals/signal';
 import type { Sender } from '../signals/types';
 import { allModelSignals, type Family, type ModelSignal, type Timing } from './model-signal';
-import { isSignalsSubscriber } from './subscriber';
+import { duplicateCopyMessage } from '../signals/copies';
+import { SignalsSubscriber, isSignalsSubscriber } from './subscriber';
 
 /**
  * One model signal and its connections, as describeSignals() lists them.
@@ -34,12 +35,12 @@ export function describeSignals(): SignalDescription[] {
 
 /**
  * What checkSignals() can find: a receiver whose sender is no entity of the DataSource, the
- * subscriber missing, or installed more than once.
+ * subscriber missing, installed more than once, or a second copy of typeorm-signals in the process.
  *
  * @example
  * const missing = checkSignals(dataSource).some((p) => p.code === 'not-installed');
  */
-export type SignalProblemCode = 'unknown-sender' | 'not-installed' | 'installed-twice';
+export type SignalProblemCode = 'unknown-sender' | 'not-installed' | 'installed-twice' | 'duplicate-copy';
 
 /**
  * Something checkSignals() found that makes receivers not run (or not as expected).
@@ -67,7 +68,10 @@ export interface SignalProblem {
  * - 'installed-twice': it has more than one (only the first dispatches; the others are dead weight,
  *   often a second copy of the package);
  * - 'unknown-sender': a receiver's sender is neither an entity class nor an entity name of this
- *   DataSource, so it never runs (a typo in a name, or a class that is not the entity class).
+ *   DataSource, so it never runs (a typo in a name, or a class that is not the entity class);
+ * - 'duplicate-copy': another copy of typeorm-signals (another folder) is loaded in the process,
+ *   with its own signals and subscriber; the message names both folders, and says so when this
+ *   DataSource's SignalsSubscriber is the other copy's (then no receiver of this copy runs for it).
  *
  * Receivers connected for every sender are always fine. An application with several DataSources
  * should check each with the receivers meant for it: a sender of another DataSource is unknown here.
@@ -84,6 +88,21 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
     throw new SignalsError('checkSignals(): the DataSource is not initialized; call checkSignals() after dataSource.initialize()');
   }
   const problems: SignalProblem[] = [];
+  const duplicate = duplicateCopyMessage();
+  if (duplicate !== undefined) {
+    // Only the first SignalsSubscriber dispatches (see SignalsSubscriber.isActiveFor).
+    const active = dataSource.subscribers.find(isSignalsSubscriber);
+    const foreign = active !== undefined && !(active instanceof SignalsSubscriber);
+    problems.push({
+      code: 'duplicate-copy',
+      message:
+        `checkSignals(): ${duplicate}` +
+        (foreign
+          ? '. This DataSource\'s SignalsSubscriber comes from another copy than the checkSignals() you called, so the ' +
+            `receivers connected through this copy (${countReceivers()}) never run for it`
+          : ''),
+    });
+  }
   const installed = dataSource.subscribers.filter(isSignalsSubscriber).length;
   if (installed === 0) {
     problems.push({
@@ -124,6 +143,10 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
     }
   }
   return problems;
+}
+
+function countReceivers(): number {
+  return allModelSignals.reduce((n, signal) => n + signal.receivers().length, 0);
 }
 
 function unknownSenderMessage(
