@@ -6,47 +6,18 @@
  * an entity on PGlite and must see postSave with `created: true`. TypeScript then compiles a
  * .cts and a .mts file against the installed types with moduleResolution nodenext.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { ROOT, installApp, packInto, packJson, resultLine, run, type Packed } from './helpers';
 
-const ROOT = path.resolve(__dirname, '../..');
 jest.setTimeout(180_000);
 
-function run(command: string, args: string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 150_000 });
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${result.status}:\n${result.stdout}\n${result.stderr}${result.error ?? ''}`);
-  }
-  return result.stdout;
-}
-
-/** The version this repository tests with, so that the install is served from the npm cache. */
-function devVersion(name: string): string {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-}
-
 let work: string;
-let tarball: string;
 let packed: Packed;
-
-interface Packed {
-  filename: string;
-  files: Array<{ path: string }>;
-}
-
-/** `npm pack --json` output; lifecycle scripts (prepack's build) may print lines before it. */
-function packJson(stdout: string): Packed[] {
-  const start = stdout.search(/^\[/m);
-  if (start < 0) throw new Error(`npm pack printed no JSON:\n${stdout}`);
-  return JSON.parse(stdout.slice(start));
-}
+let tarball: string;
 
 beforeAll(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'typeorm-signals-package-'));
-  [packed] = packJson(run('npm', ['pack', '--json', '--pack-destination', work], ROOT));
-  tarball = path.join(work, packed.filename);
+  ({ work, tarball, packed } = packInto('typeorm-signals-package-'));
 });
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -61,7 +32,7 @@ test('the tarball holds dist, README, LICENSE and package.json, and nothing else
   // No example app, tests or TypeScript sources (source maps carry their sources inline).
   expect(files.filter((f) => /example|\.test\.|(?<!\.d)\.ts$/.test(f))).toEqual([]);
   // `npm pack --dry-run` lists the same files.
-  const [dry] = packJson(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT));
+  const [dry] = packJson(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT).stdout);
   expect(dry.files.map((f) => f.path).sort()).toEqual(files);
 });
 
@@ -149,11 +120,8 @@ import { signalMatchers } from 'typeorm-signals/jest';
 describe('installed from the tarball into a new project', () => {
   let app: string;
   beforeAll(() => {
-    app = path.join(work, 'app');
-    fs.mkdirSync(app);
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'signals-consumer', version: '1.0.0', private: true }, null, 2));
-    const deps = ['typeorm', 'reflect-metadata', '@electric-sql/pglite', 'typeorm-pglite'].map((name) => `${name}@${devVersion(name)}`);
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...deps], app);
+    app = path.join(work, 'signals-consumer');
+    installApp(app, tarball, ['typeorm', 'reflect-metadata', '@electric-sql/pglite', 'typeorm-pglite']);
     fs.writeFileSync(path.join(app, 'app.cjs'), cjsProgram);
     fs.writeFileSync(path.join(app, 'app.mjs'), esmProgram);
     fs.writeFileSync(path.join(app, 'check.cts'), typesImports + typesBody);
@@ -161,10 +129,7 @@ describe('installed from the tarball into a new project', () => {
   });
 
   function result(file: string) {
-    const out = run(process.execPath, [file], app);
-    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-    if (!line) throw new Error(`${file} printed no RESULT line:\n${out}`);
-    return JSON.parse(line.slice('RESULT '.length));
+    return resultLine(run(process.execPath, [file], app).stdout, file);
   }
 
   test.each([['require', 'app.cjs'], ['import', 'app.mjs']])('through %s: save() on PGlite sends postSave with created: true', (how, file) => {
@@ -179,23 +144,6 @@ describe('installed from the tarball into a new project', () => {
       matchers: ['toHaveSent', 'toHaveSentTimes'],
     });
     if (how === 'import') expect(got.sameInstance).toBe(true);
-  });
-
-  // The shipped source maps turn the library's dist frames into <package>/src paths; connectedAt
-  // must skip those too and name the user's file and line (line 3 of this program).
-  const connectSite = `'use strict';
-const { Signal } = require('typeorm-signals');
-const signal = new Signal({ name: 'site' }); signal.connect(() => undefined);
-process.stdout.write('SITE ' + signal.receivers()[0].connectedAt + '\\n');
-`;
-  test.each([
-    ['plain node', []],
-    ['node --enable-source-maps', ['--enable-source-maps']],
-  ])('connectedAt names the user file and line under %s', (_how, flags) => {
-    fs.writeFileSync(path.join(app, 'site.cjs'), connectSite);
-    const out = run(process.execPath, [...flags, 'site.cjs'], app);
-    const site = out.split('\n').find((l) => l.startsWith('SITE '))?.slice('SITE '.length);
-    expect(site).toBe(`${path.join(app, 'site.cjs')}:3`);
   });
 
   test('TypeScript (moduleResolution nodenext) finds the types of every entry point, for require and for import', () => {
