@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ownStorage } from './context';
 import type { Sender } from './types';
 
 /**
@@ -62,7 +62,8 @@ export interface ScopeState {
   readonly sinks: readonly ScopeSink[];
 }
 
-const storage = new AsyncLocalStorage<ScopeState>();
+// Its value follows deferred work out of the transaction's async context (see context.ts).
+const storage = ownStorage<ScopeState>();
 
 // Counts scopes that are open anywhere in the process. While it is 0 a send skips the
 // AsyncLocalStorage lookup entirely: the common production path pays one integer compare.

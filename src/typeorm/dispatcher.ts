@@ -7,8 +7,8 @@
 // phases are queued on the transaction (transactions.ts). A hand-sent payload is one row of its
 // own, run at once with the caller's manager and queryRunner.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueryRunner } from 'typeorm';
+import { ownStorage, runDetached } from '../signals/context';
 import { SignalsError, describeFunction } from '../signals/errors';
 import { deliver, liveReceivers, type Connection } from '../signals/runner';
 import { currentScope } from '../signals/scope';
@@ -68,7 +68,7 @@ interface Flush {
   readonly links: readonly string[];
   readonly watch: Watch | undefined;
 }
-const chain = new AsyncLocalStorage<Flush>();
+const chain = ownStorage<Flush>();
 
 /** @internal The Watch of the flush whose receivers run in this async context, if any. */
 export function currentWatch(): Watch | undefined {
@@ -148,9 +148,10 @@ async function runRows(plan: Plan): Promise<void> {
 /** A task running this phase's receivers later, robustly: the transaction is over by then. */
 function planPhase(plan: Plan, phase: DeferredPhase): Task {
   if (trace.enabled) trace.note(`${plan.rows.length} row(s) of ${plan.rows[0].signal.name} queued for ${phase}`);
-  // The context is taken now: the runner will be released (and maybe reused) by then.
-  const context = contextFor(plan.own, phase);
-  return () => runPhase(plan, phase, true, context);
+  // Outside the finished transaction's async context (signals/context.ts says why). The context
+  // (DataSource's manager) is read when the phase runs: a transaction library may have swapped
+  // dataSource.manager for the transaction's while it was open (phases.ts ownManager).
+  return () => runDetached(() => runPhase(plan, phase, true, contextFor(plan.own, phase)));
 }
 
 async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: WriteContext): Promise<void> {

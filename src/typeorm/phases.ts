@@ -52,7 +52,10 @@ export function listPhases(): string {
  * }, { sender: User });
  */
 export interface WriteContext<Ph extends Phase = Phase> {
-  /** The write's own EntityManager in the 'transaction' phase; the DataSource's afterwards. */
+  /**
+   * The write's own EntityManager in the 'transaction' phase; the DataSource's own afterwards
+   * (bound to no connection, even when a transaction library has patched `dataSource.manager`).
+   */
   readonly manager: EntityManager;
   /** The write's QueryRunner in the 'transaction' phase; undefined once the transaction is over. */
   readonly queryRunner: Ph extends 'transaction' ? QueryRunner : undefined;
@@ -67,7 +70,24 @@ export interface WriteContext<Ph extends Phase = Phase> {
 export function contextFor(own: WriteContext<'transaction'> | WriteContext, phase: Phase): WriteContext {
   if (phase === 'transaction') return own;
   const { dataSource } = own;
-  return { manager: dataSource.manager, queryRunner: undefined, dataSource };
+  return { manager: ownManager(dataSource), queryRunner: undefined, dataSource };
+}
+
+const unboundManagers = new WeakMap<DataSource, EntityManager>();
+
+/**
+ * The DataSource's own manager, bound to no QueryRunner, for commit and rollback receivers.
+ * typeorm-transactional replaces `dataSource.manager` with a getter that returns the open
+ * transaction's EntityManager inside `@Transactional()`; a receiver given that one would write
+ * through a finished transaction (QueryRunnerAlreadyReleasedError once the runner is released).
+ * When the getter answers with a bound manager, an unbound one made by the DataSource stands in.
+ */
+function ownManager(dataSource: DataSource): EntityManager {
+  const manager = dataSource.manager;
+  if (!manager.queryRunner) return manager;
+  let unbound = unboundManagers.get(dataSource);
+  if (!unbound) unboundManagers.set(dataSource, (unbound = dataSource.createEntityManager()));
+  return unbound;
 }
 
 /** @internal The context of a write made through this runner. */

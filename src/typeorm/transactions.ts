@@ -1,5 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { reportFailure } from '../signals/config';
+import { runDetached } from '../signals/context';
 import { SignalsError, describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
 import { dataSourceOf } from './events';
@@ -155,15 +156,17 @@ export function runnerOf(target: EntityManager | QueryRunner, method: string): Q
   throw new TypeError(`${method}(): the first argument must be an EntityManager or a QueryRunner`);
 }
 
+/** The callback as a task: run outside the transaction's async context, as receivers are (context.ts). */
 function wrapCallback(fn: () => unknown, phase: string): Task {
-  return async () => {
-    try {
-      await fn();
-    } catch (thrown) {
-      const error = thrown instanceof Error ? thrown : new SignalsError(`${phase} callback ${describeFunction(fn)} threw a non-Error value`, { cause: thrown });
-      reportFailure({ signal: phase, receiver: describeFunction(fn), sender: '(none)', context: phase, error });
-    }
-  };
+  return () =>
+    runDetached(async () => {
+      try {
+        await fn();
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new SignalsError(`${phase} callback ${describeFunction(fn)} threw a non-Error value`, { cause: thrown });
+        reportFailure({ signal: phase, receiver: describeFunction(fn), sender: '(none)', context: phase, error });
+      }
+    });
 }
 
 /**
