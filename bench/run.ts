@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
+import { diagnosticsComparison } from './diagnostics';
 import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
 import {
@@ -52,14 +53,14 @@ const SINGLE_SAVES = int(process.env.BENCH_SINGLE_SAVES, 200);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const SKIP_DISPATCH = process.env.BENCH_SKIP_DISPATCH === '1';
 
-interface VariantDef {
+export interface VariantDef {
   key: string;
   label: string;
   subscribers: Subscribers;
   op: Operation;
 }
 
-interface ComparisonDef {
+export interface ComparisonDef {
   id: string;
   title: string;
   /** Sizes to run; the op's n. */
@@ -154,6 +155,8 @@ const comparisons: ComparisonDef[] = [
     ],
   },
 ];
+// (g) the diagnostics' cost, in bench/diagnostics.ts.
+comparisons.push(diagnosticsComparison(SINGLE_SAVES, ROUNDS[1000] ?? 5, REPS[1000] ?? 1, fmt));
 
 // ---------------------------------------------------------------------------------------------
 
