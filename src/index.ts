@@ -20,7 +20,15 @@ export {
   m2mChanged,
 } from './typeorm/model-signal';
 // A type only: the ten model signals are the only ones the bridge sends, so users cannot make an eleventh.
-export type { ModelSignal, ModelConnectOptions, ModelReceiver, ModelBatchReceiver, PayloadFamilies } from './typeorm/model-signal';
+export type {
+  ModelSignal,
+  ModelConnectOptions,
+  ModelDisconnectOptions,
+  ModelReceiverInfo,
+  ModelReceiver,
+  ModelBatchReceiver,
+  PayloadFamilies,
+} from './typeorm/model-signal';
 export type { Phase, WriteContext } from './typeorm/phases';
 export type {
   WriteSource,

@@ -96,6 +96,11 @@ export interface ReceiverInfo<R = Function> {
   batch: boolean;
   /** "file:line" of the code that connected it. */
   connectedAt: string | undefined;
+  /**
+   * The DataSource a model-signal receiver is limited to (its `dataSource` option); undefined:
+   * every DataSource. Always undefined for a plain Signal.
+   */
+  dataSource: object | undefined;
 }
 
 /** @internal Options after validation. */
@@ -111,6 +116,8 @@ export interface NormalizedConnectOptions {
 export interface ConnectionSettings {
   readonly phase: string;
   readonly batch: boolean;
+  /** Model signals' `dataSource` option: part of the connection's identity, like the sender. */
+  readonly dataSource?: object;
 }
 
 const NO_CONNECTIONS: readonly Connection[] = Object.freeze([]);
@@ -168,8 +175,9 @@ export class Signal<P extends PayloadObject = {}> {
    * not remove `connect(fn, { sender: User })`.
    */
   disconnect(receiver?: Function, options: DisconnectOptions = {}): boolean {
-    checkOptionKeys(this.name, options, ['sender', 'dispatchUid'], 'disconnect');
+    checkOptionKeys(this.name, options, this.disconnectOptionKeys(), 'disconnect');
     const { sender, dispatchUid } = options;
+    const dataSource = (options as { dataSource?: object }).dataSource;
     if (dispatchUid !== undefined) checkDispatchUid(this.name, dispatchUid, 'disconnect');
     if (sender !== undefined) checkSender(this.name, sender, 'disconnect');
     if (receiver !== undefined && typeof receiver !== 'function') {
@@ -179,7 +187,7 @@ export class Signal<P extends PayloadObject = {}> {
       throw new TypeError(`Signal "${this.name}": disconnect() needs a receiver or a dispatchUid`);
     }
     const key = dispatchUid ?? receiver;
-    const index = this.connections.findIndex((c) => hasKey(c, key) && c.sender === sender);
+    const index = this.connections.findIndex((c) => hasKey(c, key) && c.sender === sender && this.settingsOf(c.meta).dataSource === dataSource);
     if (index < 0) return false;
     this.removeConnection(this.connections[index]);
     return true;
@@ -232,7 +240,7 @@ export class Signal<P extends PayloadObject = {}> {
     for (const c of list) {
       const receiver = deref(c);
       if (receiver === undefined) continue;
-      const { phase, batch } = this.settingsOf(c.meta);
+      const { phase, batch, dataSource } = this.settingsOf(c.meta);
       infos.push({
         receiver: receiver as Receiver<P>,
         sender: c.sender,
@@ -241,6 +249,7 @@ export class Signal<P extends PayloadObject = {}> {
         phase,
         batch,
         connectedAt: c.connectedAt(),
+        dataSource,
       });
     }
     return infos;
@@ -272,8 +281,11 @@ export class Signal<P extends PayloadObject = {}> {
     this.lastFound = NO_CONNECTIONS;
   }
 
-  /** @internal Adds a validated connection; shared by connect() and receiver(). */
-  addConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Disconnect {
+  /**
+   * @internal Adds a validated connection; shared by connect(), receiver() and the NestJS
+   * module, which passes the call site of its decorator as `connectedAt`.
+   */
+  addConnection(receiver: Function, options: NormalizedConnectOptions, method: string, connectedAt = captureCallSite()): Disconnect {
     const existing = this.existingConnection(receiver, options, method);
     if (existing !== undefined) return disconnectFunction(() => this.removeConnection(existing));
     const ref = options.weak ? new WeakRef(receiver) : receiver;
@@ -284,7 +296,7 @@ export class Signal<P extends PayloadObject = {}> {
       dispatchUid: options.dispatchUid,
       weak: options.weak,
       meta: options.meta,
-      connectedAt: captureCallSite(),
+      connectedAt,
       ref,
     };
     // Replace rather than mutate: a send in progress keeps iterating its own snapshot.
@@ -302,10 +314,10 @@ export class Signal<P extends PayloadObject = {}> {
    */
   existingConnection(receiver: Function, options: NormalizedConnectOptions, method: string): Connection | undefined {
     const key = options.dispatchUid ?? receiver;
-    const existing = this.connections.find((c) => hasKey(c, key) && c.sender === options.sender);
+    const now = this.settingsOf(options.meta);
+    const existing = this.connections.find((c) => hasKey(c, key) && c.sender === options.sender && this.settingsOf(c.meta).dataSource === now.dataSource);
     if (existing === undefined) return undefined;
     const was = this.settingsOf(existing.meta);
-    const now = this.settingsOf(options.meta);
     if (was.phase !== now.phase || was.batch !== now.batch || existing.weak !== options.weak) {
       throw new SignalsError(
         `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
@@ -348,6 +360,11 @@ export class Signal<P extends PayloadObject = {}> {
   /** @internal The connect() option keys this signal accepts. */
   protected allowedOptionKeys(): readonly string[] {
     return ['sender', 'dispatchUid', 'weak'];
+  }
+
+  /** @internal The disconnect() option keys this signal accepts (model signals add dataSource). */
+  protected disconnectOptionKeys(): readonly string[] {
+    return ['sender', 'dispatchUid'];
   }
 
   /** @internal What a subclass keeps per connection, from the validated options; nothing for a plain Signal. */

@@ -1,8 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { SignalsError, describeFunction } from '../signals/errors';
-import type { ReceiverInfo } from '../signals/signal';
 import type { Sender } from '../signals/types';
-import { allModelSignals, type Family, type ModelSignal, type Timing } from './model-signal';
+import { allModelSignals, type Family, type ModelReceiverInfo, type ModelSignal, type Timing } from './model-signal';
 import { duplicateCopyMessage } from '../signals/copies';
 import { SignalsSubscriber, isSignalsSubscriber } from './subscriber';
 
@@ -16,8 +15,8 @@ import { SignalsSubscriber, isSignalsSubscriber } from './subscriber';
 export interface SignalDescription {
   /** The model signal. */
   signal: ModelSignal<Family, Timing>;
-  /** As `signal.receivers()`: receiver, sender, phase, batch, dispatchUid, weak, connectedAt. */
-  receivers: ReceiverInfo[];
+  /** As `signal.receivers()`: receiver, sender, phase, batch, dispatchUid, weak, connectedAt, dataSource. */
+  receivers: ModelReceiverInfo[];
 }
 
 /**
@@ -30,17 +29,19 @@ export interface SignalDescription {
  * }
  */
 export function describeSignals(): SignalDescription[] {
-  return allModelSignals.map((signal) => ({ signal, receivers: signal.receivers() as ReceiverInfo[] }));
+  return allModelSignals.map((signal) => ({ signal, receivers: signal.receivers() as ModelReceiverInfo[] }));
 }
 
 /**
- * What checkSignals() can find: a receiver whose sender is no entity of the DataSource, the
- * subscriber missing, installed more than once, or a second copy of typeorm-signals in the process.
+ * What checkSignals() can find: a receiver whose sender is no entity of the DataSource, a
+ * receiver limited to a DataSource that cannot send (not initialized, or without the
+ * subscriber), the subscriber missing, installed more than once, or a second copy of
+ * typeorm-signals in the process.
  *
  * @example
  * const missing = checkSignals(dataSource).some((p) => p.code === 'not-installed');
  */
-export type SignalProblemCode = 'unknown-sender' | 'not-installed' | 'installed-twice' | 'duplicate-copy';
+export type SignalProblemCode = 'unknown-sender' | 'unknown-data-source' | 'not-installed' | 'installed-twice' | 'duplicate-copy';
 
 /**
  * Something checkSignals() found that makes receivers not run (or not as expected).
@@ -53,9 +54,9 @@ export interface SignalProblem {
   code: SignalProblemCode;
   /** What is wrong and how to fix it; names signals, receivers, senders and call sites, never values. */
   message: string;
-  /** 'unknown-sender': the signal, the receiver and its sender. */
+  /** 'unknown-sender', 'unknown-data-source': the signal of the receiver. */
   signal?: ModelSignal<Family, Timing>;
-  /** 'unknown-sender': the receiver that will never run. */
+  /** 'unknown-sender', 'unknown-data-source': the receiver that will never run. */
   receiver?: Function;
   /** 'unknown-sender': the sender it was connected with. */
   sender?: Sender;
@@ -69,12 +70,16 @@ export interface SignalProblem {
  *   often a second copy of the package);
  * - 'unknown-sender': a receiver's sender is neither an entity class nor an entity name of this
  *   DataSource, so it never runs (a typo in a name, or a class that is not the entity class);
+ * - 'unknown-data-source': a receiver is limited (option `dataSource`) to another DataSource that
+ *   is not initialized (destroyed: often the receiver of an application that was closed without
+ *   disconnecting it) or has no SignalsSubscriber, so it never runs.
  * - 'duplicate-copy': another copy of typeorm-signals (another folder) is loaded in the process,
  *   with its own signals and subscriber; the message names both folders, and says so when this
  *   DataSource's SignalsSubscriber is the other copy's (then no receiver of this copy runs for it).
  *
- * Receivers connected for every sender are always fine. An application with several DataSources
- * should check each with the receivers meant for it: a sender of another DataSource is unknown here.
+ * Receivers connected for every sender are always fine. The senders of receivers limited to
+ * another DataSource are checked when that DataSource is; an application with several
+ * DataSources checks each.
  *
  * @example
  * await dataSource.initialize();
@@ -130,6 +135,23 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
   }
   for (const signal of allModelSignals) {
     for (const info of signal.receivers()) {
+      const scope = info.dataSource;
+      if (scope !== undefined && scope !== dataSource) {
+        const why = !scope.isInitialized ? 'is not initialized (destroyed, or never initialized)' : scope.subscribers.some(isSignalsSubscriber) ? undefined : 'has no SignalsSubscriber';
+        if (why !== undefined) {
+          const where = info.connectedAt ? ` (connected at ${info.connectedAt})` : '';
+          problems.push({
+            code: 'unknown-data-source',
+            message:
+              `checkSignals(): receiver ${describeFunction(info.receiver)} of ${signal.name}${where} is limited to a DataSource that ${why}, ` +
+              'so it never runs; disconnect it when its DataSource is closed, or connect it to a DataSource in use',
+            signal,
+            receiver: info.receiver,
+            sender: info.sender,
+          });
+        }
+        continue;
+      }
       const sender = info.sender;
       if (sender === undefined) continue;
       if (typeof sender === 'function' ? classes.has(sender) : names.has(sender)) continue;
@@ -151,7 +173,7 @@ function countReceivers(): number {
 
 function unknownSenderMessage(
   signalName: string,
-  info: ReceiverInfo,
+  info: ModelReceiverInfo,
   sender: Sender,
   classes: ReadonlyMap<Function, string>,
   names: ReadonlyMap<string, string>,

@@ -7,7 +7,7 @@
 // phases are queued on the transaction (transactions.ts). A hand-sent payload is one row of its
 // own, run at once with the caller's manager and queryRunner.
 
-import type { QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { ownStorage, runDetached } from '../signals/context';
 import { SignalsError, describeFunction } from '../signals/errors';
 import { deliver, liveReceivers, type Connection } from '../signals/runner';
@@ -136,7 +136,7 @@ async function runRows(plan: Plan): Promise<void> {
   const inTransaction = runner?.isTransactionActive === true;
   const deferred: Array<[DeferredPhase, Task]> = [];
   for (const phase of DEFERRED_PHASES) {
-    if (rows.some((row) => splitOf(row.signal.lookup(row.sender))[phase].any)) deferred.push([phase, planPhase(plan, phase)]);
+    if (rows.some((row) => splitOf(row.signal.lookup(row.sender), plan.own.dataSource)[phase].any)) deferred.push([phase, planPhase(plan, phase)]);
   }
   // Queue first: if a transaction-phase receiver fails, the rollback receivers of these rows still run.
   if (inTransaction) for (const [phase, task] of deferred) await defer(runner, phase, task);
@@ -156,6 +156,7 @@ function planPhase(plan: Plan, phase: DeferredPhase): Task {
 
 async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: WriteContext): Promise<void> {
   const { rows, scope } = plan;
+  const { dataSource } = plan.own;
   const results = phase === 'transaction' ? plan.results : undefined;
   // Only a hand-sent sendRobust() is robust in the transaction phase: it has no phase label, so
   // its failures are reported as 'sendRobust', as a plain Signal's are (a capture still records
@@ -165,7 +166,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
   const batches = new Map<ModelSignal<Family, Timing>, Map<Sender, number[]>>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    const split = splitOf(row.signal.lookup(row.sender))[phase];
+    const split = splitOf(row.signal.lookup(row.sender), dataSource)[phase];
     if (split.batch.length > 0) {
       let bySender = batches.get(row.signal);
       if (!bySender) batches.set(row.signal, (bySender = new Map()));
@@ -180,7 +181,7 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
   }
   for (const [signal, bySender] of batches) {
     for (const [sender, indexes] of bySender) {
-      const split = splitOf(signal.lookup(sender))[phase];
+      const split = splitOf(signal.lookup(sender), dataSource)[phase];
       // Object.assign, not object spread: spread is several times slower on Node 20.
       const items = Object.freeze(indexes.map((i) => Object.freeze(Object.assign({}, fieldsOf(rows[i]), context))));
       const ran = await deliver({ signal, connections: split.batch, sender, payload: { items }, context, phase: label, robust, batch: true, scope, running });
@@ -194,22 +195,35 @@ export function listensInTransaction(signal: ModelSignal<Family, Timing>, sender
   return splitOf(signal.lookup(sender)).transaction.any;
 }
 
-type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }>;
+type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }> & {
+  /** Set when a connection of the lookup is limited to a DataSource: each DataSource's share. */
+  byDataSource?: WeakMap<DataSource, Split>;
+};
 const splits = new WeakMap<readonly Connection[], Split>();
 
 /**
  * The connections of a lookup divided by phase and batch; cached per lookup array, which a
- * signal keeps until its next connect/disconnect (Signal.lookup).
+ * signal keeps until its next connect/disconnect (Signal.lookup). Given the write's DataSource,
+ * the connections limited to another DataSource are left out (cached per DataSource).
  */
-function splitOf(found: readonly Connection[]): Split {
+function splitOf(found: readonly Connection[], dataSource?: DataSource): Split {
   let split = splits.get(found);
   if (!split) {
-    split = {} as Split;
-    for (const phase of PHASES) {
-      const inPhase = found.filter((c) => phaseOf(c).phase === phase);
-      split[phase] = { rows: inPhase.filter((c) => !phaseOf(c).batch), batch: inPhase.filter((c) => phaseOf(c).batch), any: inPhase.length > 0 };
-    }
+    split = makeSplit(found);
+    if (found.some((c) => phaseOf(c).dataSource !== undefined)) split.byDataSource = new WeakMap();
     splits.set(found, split);
+  }
+  if (dataSource === undefined || split.byDataSource === undefined) return split;
+  let own = split.byDataSource.get(dataSource);
+  if (!own) split.byDataSource.set(dataSource, (own = makeSplit(found.filter((c) => phaseOf(c).dataSource === undefined || phaseOf(c).dataSource === dataSource))));
+  return own;
+}
+
+function makeSplit(found: readonly Connection[]): Split {
+  const split = {} as Split;
+  for (const phase of PHASES) {
+    const inPhase = found.filter((c) => phaseOf(c).phase === phase);
+    split[phase] = { rows: inPhase.filter((c) => !phaseOf(c).batch), batch: inPhase.filter((c) => phaseOf(c).batch), any: inPhase.length > 0 };
   }
   return split;
 }

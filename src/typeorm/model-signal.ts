@@ -1,5 +1,5 @@
-import type { ObjectLiteral } from 'typeorm';
-import { Signal, type ConnectOptions, type Receiver, type ReceiverArgs } from '../signals/signal';
+import type { DataSource, ObjectLiteral } from 'typeorm';
+import { Signal, type ConnectOptions, type DisconnectOptions, type Receiver, type ReceiverArgs, type ReceiverInfo } from '../signals/signal';
 import { describeFunction } from '../signals/errors';
 import { trace } from '../signals/trace';
 import { currentScope } from '../signals/scope';
@@ -50,6 +50,7 @@ declareSubclassOption(
   'batch',
   (name) => `Signal "${name}": option "batch" is only for model signals (postSave, ...), which send one write's rows together`,
 );
+declareSubclassOption('dataSource', (name) => `Signal "${name}": option "dataSource" is only for model signals (postSave, ...), which TypeORM writes send`);
 
 /**
  * The options of a model signal's connect(): those of `Signal.connect` plus `phase` and `batch`.
@@ -62,6 +63,35 @@ export interface ModelConnectOptions<Ph extends Phase = Phase> extends ConnectOp
   phase?: Ph;
   /** Receive one call per write operation with all its rows as `items`, instead of one per row. */
   batch?: boolean;
+  /**
+   * Run only for writes on this DataSource. Absent: writes on every DataSource. Like the sender,
+   * it is part of the connection: the same receiver may be connected once per DataSource.
+   */
+  dataSource?: DataSource;
+}
+
+/**
+ * The options of a model signal's disconnect(): the `sender`, `dispatchUid` and `dataSource` given to connect().
+ *
+ * @example
+ * postSave.disconnect(indexUser, { sender: User, dataSource: reports });
+ */
+export interface ModelDisconnectOptions extends DisconnectOptions {
+  /** The DataSource the receiver was connected with. */
+  dataSource?: DataSource;
+}
+
+/**
+ * One model-signal connection, as `receivers()` and `describeSignals()` show it.
+ *
+ * @example
+ * for (const { receiver, sender, phase, dataSource } of postSave.receivers(User)) {
+ *   console.log(receiver.name, sender, phase, dataSource === reports ? 'reports' : 'any DataSource');
+ * }
+ */
+export interface ModelReceiverInfo<R = Function> extends ReceiverInfo<R> {
+  /** The DataSource it is limited to; undefined: every DataSource. */
+  dataSource: DataSource | undefined;
 }
 
 /**
@@ -171,6 +201,29 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   /**
+   * Removes the connection made with this receiver (or dispatchUid), sender and DataSource; true
+   * when one was removed. The options must be the ones given to connect.
+   *
+   * @example
+   * postSave.disconnect(indexUser, { sender: User });
+   */
+  override disconnect(receiver?: Function, options: ModelDisconnectOptions = {}): boolean {
+    if (typeof options === 'object' && options !== null && options.dataSource !== undefined) checkDataSource(this.name, options.dataSource, 'disconnect');
+    return super.disconnect(receiver, options);
+  }
+
+  /**
+   * The connections, in connection order, with the DataSource each is limited to. With a sender:
+   * those that would run for it; without: all of them.
+   *
+   * @example
+   * postSave.receivers(User).map((r) => [r.receiver.name, r.phase, r.dataSource]);
+   */
+  override receivers(sender?: Sender): Array<ModelReceiverInfo<Receiver<any>>> {
+    return super.receivers(sender) as Array<ModelReceiverInfo<Receiver<any>>>;
+  }
+
+  /**
    * Sends by hand (TypeORM events send these signals for you), with what a write of one row
    * means: transaction-phase receivers run now, with the payload's `manager` and `queryRunner`;
    * commit- and rollback-phase receivers are queued on that runner's transaction (commit ones run
@@ -240,12 +293,20 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   protected override allowedOptionKeys(): readonly string[] {
-    return ['sender', 'dispatchUid', 'weak', 'phase', 'batch'];
+    return ['sender', 'dispatchUid', 'weak', 'phase', 'batch', 'dataSource'];
+  }
+
+  protected override disconnectOptionKeys(): readonly string[] {
+    return ['sender', 'dispatchUid', 'dataSource'];
   }
 
   /** @internal */
   protected override connectionMeta(options: Record<string, unknown>): ConnectionPhase {
-    return { phase: this.checkPhase(options.phase), batch: this.checkBatch(options.batch) };
+    return {
+      phase: this.checkPhase(options.phase),
+      batch: this.checkBatch(options.batch),
+      dataSource: options.dataSource === undefined ? undefined : checkDataSource(this.name, options.dataSource, 'connect'),
+    };
   }
 
   /** @internal */
@@ -276,6 +337,19 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     }
     return batch;
   }
+}
+
+/** The `dataSource` option must be the DataSource object: a name means nothing outside the NestJS module. */
+function checkDataSource(signal: string, value: unknown, method: string): DataSource {
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { subscribers?: unknown }).subscribers)) return value as DataSource;
+  throw new TypeError(
+    `Signal "${signal}": ${method}() option "dataSource" must be a TypeORM DataSource, got ` +
+      (typeof value === 'string'
+        ? `the string ${JSON.stringify(value)} (a connection name works in @OnSignal of typeorm-signals/nestjs only)`
+        : value === null
+          ? 'null'
+          : typeof value),
+  );
 }
 
 const sources = new Set(['save', 'insert', 'update', 'upsert', 'remove', 'delete', 'softRemove', 'softDelete', 'recover', 'restore']);

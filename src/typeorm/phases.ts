@@ -99,6 +99,8 @@ export function runnerContext(runner: QueryRunner): WriteContext<'transaction'> 
 export interface ConnectionPhase {
   readonly phase: Phase;
   readonly batch: boolean;
+  /** The DataSource whose writes the receiver is limited to; undefined: every DataSource. */
+  readonly dataSource: DataSource | undefined;
 }
 
 /** @internal The phase and batch a model signal's connection was made with. */

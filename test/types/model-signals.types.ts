@@ -76,3 +76,12 @@ declare const payload: SavePayload<Author>;
 void postSave.send(Author, payload);
 // @ts-expect-error created is required
 void postSave.send(Author, { instance: {}, partial: false });
+
+// dataSource: a DataSource, not its name; receivers() shows it typed.
+declare const reports: import('typeorm').DataSource;
+postSave.connect(() => undefined, { sender: Post, dataSource: reports });
+// @ts-expect-error a connection name works in @OnSignal (typeorm-signals/nestjs) only
+postSave.connect(() => undefined, { sender: Post, dataSource: 'reports' });
+postSave.disconnect(undefined, { dispatchUid: 'x', dataSource: reports });
+const scopedTo: import('typeorm').DataSource | undefined = postSave.receivers(Post)[0].dataSource;
+void scopedTo;

@@ -26,7 +26,23 @@ test('model signals refuse sender, phase and batch given as undefined', () => {
   expect(() => postSave.connect(fn, { sender: notYetDefined })).toThrow(/postSave.*option "sender" is undefined/);
   expect(() => postSave.connect(fn, { sender: Post, phase: undefined })).toThrow(/option "phase" is undefined/);
   expect(() => postSave.connect(fn, { sender: Post, batch: undefined })).toThrow(/option "batch" is undefined/);
+  // Leaving dataSource out means every DataSource: an undefined one must not widen the receiver.
+  expect(() => postSave.connect(fn, { sender: Post, dataSource: undefined })).toThrow(/postSave.*connect\(\) option "dataSource" is undefined.*circular import/);
+  expect(() => postSave.disconnect(fn, { sender: Post, dataSource: undefined })).toThrow(/disconnect\(\) option "dataSource" is undefined/);
   expect(postSave.hasListeners(Post)).toBe(false);
+});
+
+test('dataSource must be a DataSource: a name, or anything else, is a TypeError that connects nothing', () => {
+  const fn = () => undefined;
+  expect(() => postSave.connect(fn, { sender: Post, dataSource: 'reports' as never })).toThrow(
+    /postSave": connect\(\) option "dataSource" must be a TypeORM DataSource, got the string "reports" \(a connection name works in @OnSignal of typeorm-signals\/nestjs only\)/,
+  );
+  expect(() => postSave.connect(fn, { sender: Post, dataSource: null as never })).toThrow(/"dataSource" must be a TypeORM DataSource, got null/);
+  expect(() => postSave.connect(fn, { sender: Post, dataSource: {} as never })).toThrow(/"dataSource" must be a TypeORM DataSource, got object/);
+  expect(postSave.hasListeners(Post)).toBe(false);
+  // A plain Signal has no DataSource to be limited to.
+  const plain = new Signal<{ n: number }>({ name: 'plainScope' });
+  expect(() => plain.connect(fn, { dataSource: {} } as never)).toThrow('Signal "plainScope": option "dataSource" is only for model signals (postSave, ...), which TypeORM writes send');
 });
 
 test('receiver() refuses sender: undefined before connecting to any signal', () => {
