@@ -6,7 +6,7 @@
 
 import { reportFailure } from './config';
 import { SignalsError, describeFunction } from './errors';
-import { currentScope, isMuted, openEntries, type DispatchEntry, type ScopeState } from './scope';
+import { currentScope, isMuted, openEntries, receiverMutes, type DispatchEntry, type ScopeState } from './scope';
 import { trace } from './trace';
 import type { Sender, SendResults } from './types';
 
@@ -70,6 +70,8 @@ export interface Delivery {
 /** The state of one delivery while its receivers run. */
 interface Run {
   readonly delivery: Delivery;
+  /** The delivery's connections less those a withoutSignals({ receivers }) scope mutes. */
+  readonly connections: readonly Connection[];
   readonly args: object;
   readonly entries: DispatchEntry[] | undefined;
   /** Whether each outcome goes through record() (a capture or the trace wants it). */
@@ -84,7 +86,8 @@ interface Run {
  * are in use.
  */
 export function deliver(delivery: Delivery): Promise<SendResults<Function>> {
-  const { signal, connections, sender } = delivery;
+  const { signal, sender } = delivery;
+  let connections = delivery.connections;
   const scope = delivery.scope ?? currentScope();
   // Read once per delivery: the getter asks `debug` every time.
   const tracing = trace.enabled;
@@ -94,17 +97,29 @@ export function deliver(delivery: Delivery): Promise<SendResults<Function>> {
   }
   let entries: DispatchEntry[] | undefined;
   if (scope !== undefined) {
-    const muted = isMuted(scope, signal, sender, (a, b) => signal.senderMatches(a, b));
+    const matches = (a: Sender, b: Sender) => signal.senderMatches(a, b);
+    let muted = isMuted(scope, signal, sender, matches);
+    const byReceiver = muted || connections.length === 0 ? undefined : receiverMutes(scope, signal, sender, matches);
+    if (byReceiver !== undefined) {
+      const kept = connections.filter((c) => !byReceiver.some((selected) => selects(selected, c)));
+      if (tracing && kept.length < connections.length) {
+        trace.skipped(signal.name, sender, liveReceivers(connections.filter((c) => !kept.includes(c))), 'muted');
+      }
+      // Every receiver of the send muted: recorded as a muted send, as a whole-send mute is.
+      muted = kept.length === 0;
+      connections = kept;
+    }
     const recorded = delivery.context ? Object.assign({}, delivery.payload, delivery.context) : delivery.payload;
     entries = openEntries(scope, { signal, sender, payload: recorded, phase: delivery.phase, batch: delivery.batch === true, muted });
     if (muted) {
-      if (tracing && connections.length > 0) trace.skipped(signal.name, sender, liveReceivers(connections), 'muted');
+      if (tracing && byReceiver === undefined && connections.length > 0) trace.skipped(signal.name, sender, liveReceivers(connections), 'muted');
       return Promise.resolve([]);
     }
   }
   if (connections.length === 0) return Promise.resolve([]);
   return runAll({
     delivery,
+    connections,
     args: argsOf(delivery),
     entries,
     // Outcomes need recording one by one only for a capture or the trace.
@@ -158,7 +173,7 @@ function runOne(delivery: Delivery, c: Connection, args: object): Promise<SendRe
  */
 async function runAll(run: Run): Promise<SendResults<Function>> {
   const { delivery, results } = run;
-  for (const c of delivery.connections) {
+  for (const c of run.connections) {
     const receiver = deref(c);
     if (receiver === undefined) {
       delivery.signal.pruneDead();
@@ -230,6 +245,11 @@ function argsOf({ payload, context, signal, sender }: Delivery): object {
 /** @internal The receiver of a connection; undefined when it was weak and is collected. */
 export function deref(c: Connection): Function | undefined {
   return c.weak ? (c.ref as WeakRef<Function>).deref() : (c.ref as Function);
+}
+
+/** @internal Whether a set of receivers (functions and dispatchUids) holds this connection's. */
+export function selects(selected: ReadonlySet<unknown>, c: Connection): boolean {
+  return (c.dispatchUid !== undefined && selected.has(c.dispatchUid)) || selected.has(deref(c));
 }
 
 /** @internal The receiver functions of connections that are still alive. */

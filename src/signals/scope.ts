@@ -11,6 +11,11 @@ export interface MuteRule {
   signals?: ReadonlySet<object>;
   /** undefined = every sender */
   senders?: readonly Sender[];
+  /**
+   * Mutes only these receivers (functions, and dispatchUids) of the selected sends, not the
+   * sends themselves; undefined = the whole send.
+   */
+  receivers?: ReadonlySet<unknown>;
 }
 
 export interface ScopeSink {
@@ -95,10 +100,28 @@ export async function runInScope<T>(extra: Partial<ScopeState>, fn: () => T | Pr
 /** Whether a mute rule of the scope covers this (signal, sender). */
 export function isMuted(scope: ScopeState, signal: object, sender: Sender, matches: (a: Sender, b: Sender) => boolean): boolean {
   for (const rule of scope.mutes) {
-    if (rule.signals && !rule.signals.has(signal)) continue;
+    if (rule.receivers || (rule.signals && !rule.signals.has(signal))) continue;
     if (!rule.senders || rule.senders.some((s) => matches(s, sender))) return true;
   }
   return false;
+}
+
+/**
+ * The receiver rules of the scope that cover this (signal, sender): those that mute single
+ * receivers; undefined when there is none (the usual case).
+ */
+export function receiverMutes(
+  scope: ScopeState,
+  signal: object,
+  sender: Sender,
+  matches: (a: Sender, b: Sender) => boolean,
+): ReadonlyArray<ReadonlySet<unknown>> | undefined {
+  let found: Array<ReadonlySet<unknown>> | undefined;
+  for (const rule of scope.mutes) {
+    if (!rule.receivers || (rule.signals && !rule.signals.has(signal))) continue;
+    if (!rule.senders || rule.senders.some((s) => matches(s, sender))) (found ??= []).push(rule.receivers);
+  }
+  return found;
 }
 
 /** Opens a record in every sink of the scope that wants it; returns the entries to fill. */

@@ -301,6 +301,7 @@ export class Signal<P extends PayloadObject = {}> {
     };
     // Replace rather than mutate: a send in progress keeps iterating its own snapshot.
     this.connections = [...this.connections, connection];
+    countConnection(connection, receiver, 1);
     if (options.weak) this.weakCount++;
     this.invalidate();
     return disconnectFunction(() => this.removeConnection(connection));
@@ -403,6 +404,7 @@ export class Signal<P extends PayloadObject = {}> {
     const index = this.connections.indexOf(connection);
     if (index < 0) return false;
     this.connections = this.connections.filter((c) => c !== connection);
+    countConnection(connection, deref(connection), -1);
     if (connection.weak) this.weakCount--;
     this.invalidate();
     return true;
@@ -412,6 +414,30 @@ export class Signal<P extends PayloadObject = {}> {
   pruneDead(): void {
     for (const c of this.connections) if (!isAlive(c)) this.removeConnection(c);
   }
+}
+
+// Connections per receiver function and per dispatchUid, over every Signal: a receivers list of
+// withoutSignals()/captureSignals() must name receivers that are connected somewhere.
+const receiverCounts = new WeakMap<Function, number>();
+const dispatchUidCounts = new Map<string, number>();
+
+function countConnection(c: Connection, receiver: Function | undefined, delta: 1 | -1): void {
+  if (receiver !== undefined) receiverCounts.set(receiver, (receiverCounts.get(receiver) ?? 0) + delta);
+  if (c.dispatchUid !== undefined) {
+    const n = (dispatchUidCounts.get(c.dispatchUid) ?? 0) + delta;
+    if (n > 0) dispatchUidCounts.set(c.dispatchUid, n);
+    else dispatchUidCounts.delete(c.dispatchUid);
+  }
+}
+
+/** @internal Whether this function is the receiver of a connection of some Signal. */
+export function isConnectedReceiver(fn: Function): boolean {
+  return (receiverCounts.get(fn) ?? 0) > 0;
+}
+
+/** @internal The dispatchUids connections are made with right now, over every Signal. */
+export function connectedDispatchUids(): string[] {
+  return [...dispatchUidCounts.keys()];
 }
 
 /** Whether a connection was made with this dispatchUid, or (without one) this receiver. */

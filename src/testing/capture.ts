@@ -27,7 +27,10 @@ export interface SignalRecord {
   readonly phase: Phase;
   /** One call of the batch receivers with all rows of a write (`payload.items`). */
   readonly batch: boolean;
-  /** A withoutSignals() scope muted it: no receiver ran. */
+  /**
+   * A withoutSignals() scope muted it: no receiver ran. When a `receivers` list mutes only some
+   * of its receivers, the send is not muted and the muted ones are absent from `receivers`.
+   */
   readonly muted: boolean;
   /** Each receiver that ran, in order, with what it returned or threw. Filled as they run. */
   readonly receivers: readonly ReceiverOutcome[];
@@ -53,7 +56,8 @@ export interface Captured<T> {
  * every send made inside it, including sends no receiver listens to and muted ones
  * (`muted: true`). Recording follows `fn`'s awaits and only `fn`'s: concurrent captures, and
  * work running concurrently outside `fn`, do not see each other's sends. Captures nest (an outer
- * one sees the inner one's sends too). `filter` keeps only some signals and/or senders.
+ * one sees the inner one's sends too). `filter` keeps only some signals and/or senders, or only
+ * the sends that have one of the given `receivers` (functions or dispatchUids) connected.
  *
  * Resolves to `{ result, records }`; rejects with `fn`'s error when it throws (catch inside `fn`
  * to inspect the records of a failing write). Commit-phase sends of a write made inside `fn` are

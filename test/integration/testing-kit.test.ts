@@ -261,7 +261,7 @@ describe('captureSignals()', () => {
 
   test('refuses bad arguments with a TypeError', async () => {
     await expect(captureSignals(42 as never)).rejects.toThrow('captureSignals(): the first argument must be a function, got number');
-    await expect(captureSignals(() => 1, { signal: postSave } as never)).rejects.toThrow('captureSignals(): unknown option "signal" (known: signals, senders)');
+    await expect(captureSignals(() => 1, { signal: postSave } as never)).rejects.toThrow('captureSignals(): unknown option "signal" (known: signals, senders, receivers)');
     await expect(captureSignals(() => 1, { signals: ['postSave'] as never })).rejects.toThrow('captureSignals(): "signals"[0] is not a Signal (got the string "postSave")');
   });
 });

@@ -174,7 +174,7 @@ describe('withoutSignals', () => {
         'withoutSignals(): options must be an object { signals?, senders? }, got the Signal "a" (pass signals as { signals: [...] })',
       ],
       ['an array in place of the options', () => withoutSignals(fn, [a] as never), 'got an array (pass signals as { signals: [...] })'],
-      ['an unknown key', () => withoutSignals(fn, { signal: [a] } as never), 'withoutSignals(): unknown option "signal" (known: signals, senders)'],
+      ['an unknown key', () => withoutSignals(fn, { signal: [a] } as never), 'withoutSignals(): unknown option "signal" (known: signals, senders, receivers)'],
       ['a non-Signal in signals', () => withoutSignals(fn, { signals: [a, 'postSave' as never] }), 'withoutSignals(): "signals"[1] is not a Signal (got the string "postSave")'],
       ['a non-Signal as signals', () => withoutSignals(fn, { signals: {} as never }), '"signals" is not a Signal (got object)'],
       [
