@@ -72,7 +72,7 @@ function checkExpectation(expected: unknown, matcher: string): asserts expected 
   }
 }
 
-/** The sends the matchers count: one per row (or plain send), receivers delivered, not muted. */
+/** The sends the matchers count: one per row (or plain send) in the transaction phase, no batch calls; matches() leaves out muted ones. */
 function counted(records: readonly SignalRecord[]): SignalRecord[] {
   return records.filter((r) => r.phase === 'transaction' && !r.batch);
 }

@@ -1,9 +1,7 @@
-import { trace } from './trace';
+// Process-wide settings: where failures are reported. Kept apart from `Signal` so the TypeORM
+// bridge (commit-phase failures) reports through the same place.
 
-/**
- * Process-wide settings: where failures are reported. Kept apart from `Signal` so the TypeORM
- * bridge (commit-phase failures) reports through the same place.
- */
+import { trace } from './trace';
 
 /**
  * What the library knows about a failure; it holds names only, never payload values.

@@ -1,11 +1,11 @@
+// The ambient state of one async call tree: which signals are muted there and which captures
+// record its sends. It lives in an AsyncLocalStorage so it follows awaits and never leaks into
+// concurrent work that did not start inside the scope.
+
 import { ownStorage } from './context';
 import type { Sender } from './types';
 
-/**
- * The ambient state of one async call tree: which signals are muted there and which captures
- * record its sends. It lives in an AsyncLocalStorage so it follows awaits and never leaks into
- * concurrent work that did not start inside the scope.
- */
+/** @internal What one withoutSignals() scope mutes. */
 export interface MuteRule {
   /** undefined = every signal */
   signals?: ReadonlySet<object>;

@@ -1,13 +1,12 @@
+// DEBUG=typeorm-signals tracing. Lines name the signal, sender, receiver, phase and duration,
+// and why a receiver did not run (muted, connected for other senders, queued for commit, dropped
+// by a rollback); payload values appear only after `configureSignals({ traceValues: true })`,
+// because entities hold personal data.
+
 import createDebug from 'debug';
 import { describeFunction } from './errors';
 import type { Sender } from './types';
 
-/**
- * DEBUG=typeorm-signals tracing. Lines name the signal, sender, receiver, phase and duration,
- * and why a receiver did not run (muted, connected for other senders, queued for commit, dropped
- * by a rollback); payload values appear only after `configureSignals({ traceValues: true })`,
- * because entities hold personal data.
- */
 const log = createDebug('typeorm-signals');
 
 /**

@@ -18,9 +18,6 @@ export type Sender = Function | string;
  */
 export type ClassOf<E> = abstract new (...args: any[]) => E;
 
-/** Keys a payload may not use: every receiver gets them from the dispatcher. */
-export type ReservedPayloadKeys = 'signal' | 'sender';
-
 /** Rejects payload types that use a reserved key (a compile error at `new Signal<P>()`). */
 export type PayloadObject = object & { signal?: never; sender?: never };
 

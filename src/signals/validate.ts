@@ -1,9 +1,7 @@
-import type { Sender } from './types';
+// Argument checks shared by Signal's methods. Each throws a TypeError whose message names the
+// signal, the method and the problem, before anything is changed.
 
-/**
- * Argument checks shared by Signal's methods. Each throws a TypeError whose message names the
- * signal, the method and the problem, before anything is changed.
- */
+import type { Sender } from './types';
 
 function kind(value: unknown): string {
   return value === null ? 'null' : typeof value;

@@ -1,3 +1,6 @@
+// Turns TypeORM's event objects into the library's payload fields. Everything here runs only
+// when a receiver (or a capture) wants the event: the subscriber checks that first.
+
 import type {
   DataSource,
   EntityMetadata,
@@ -12,10 +15,6 @@ import type { Sender } from '../signals/types';
 import { outcomes } from './insert-outcome';
 import type { EntityId, WriteSource } from './payloads';
 
-/**
- * Turns TypeORM's event objects into the library's payload fields. Everything here runs only
- * when a receiver (or a capture) wants the event: the subscriber checks that first.
- */
 
 /** TypeORM 1.x has runner.dataSource; 0.3 has runner.connection. */
 export function dataSourceOf(runner: QueryRunner): DataSource {

@@ -7,6 +7,7 @@ import type { ClassOf, Disconnect, Sender, SendResults } from '../signals/types'
 import { declareSubclassOption } from '../signals/validate';
 import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, SavePayload } from './payloads';
 import { sendRow } from './dispatcher';
+import { onEntityNamesChanged, sendersMatch } from './entity-names';
 import { isPhase, listPhases, type ConnectionPhase, type Phase, type WriteContext } from './phases';
 
 /**
@@ -118,20 +119,11 @@ export type ModelBatchReceiver<F extends Family, E, Ph extends Phase, S = Sender
   args: ReceiverArgs<BatchPayload<PayloadFamilies<E, Ph>[F], Ph>, S>,
 ) => unknown;
 
-// Entity names by class, filled as DataSources are installed, so that a receiver connected with
-// sender 'User' runs for writes of the User class.
-const entityNames = new Map<Sender, Set<string>>();
 const modelSignals: ModelSignal<Family, Timing>[] = [];
-
-/** @internal Records that `target` is known to TypeORM as `name`. */
-export function registerEntityName(target: Sender, name: string): void {
-  if (typeof target === 'string') return;
-  let names = entityNames.get(target);
-  if (names?.has(name)) return;
-  if (!names) entityNames.set(target, (names = new Set()));
-  names.add(name);
+// A name learned for a class changes which connections run for it.
+onEntityNamesChanged(() => {
   for (const s of modelSignals) s.invalidate();
-}
+});
 
 /**
  * A signal fed by TypeORM entity events. Its sender is the entity class (or the entity name
@@ -286,10 +278,7 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
 
   /** @internal A class sender matches connections made with its entity name too. */
   override senderMatches(connected: Sender, sender: Sender): boolean {
-    if (connected === sender) return true;
-    if (typeof connected !== 'string' || typeof sender !== 'function') return false;
-    const names = entityNames.get(sender);
-    return names ? names.has(connected) : sender.name === connected;
+    return sendersMatch(connected, sender);
   }
 
   protected override allowedOptionKeys(): readonly string[] {

@@ -1,11 +1,8 @@
 import type { ObjectLiteral } from 'typeorm';
-import { receiver as connectReceiver } from '../signals/receiver';
+import { connectReceiver, type ArgsOf, type OptionsOf, type ReceiverOf } from '../signals/receiver';
 import type { Signal } from '../signals/signal';
 import type { ClassOf } from '../signals/types';
 import type { Family, ModelBatchReceiver, ModelConnectOptions, ModelReceiver, ModelSignal, PhaseFor, Timing } from './model-signal';
-type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any): any } ? R : never;
-type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any } ? O : never;
-type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, options?: any): any } ? A : never;
 
 /**
  * Connects `fn` to one signal or to each of several, with the same options, and returns `fn`:

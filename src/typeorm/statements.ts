@@ -17,18 +17,16 @@ import {
   type Timing,
 } from './model-signal';
 
-/**
- * Patches for TypeORM's write query builders (insert(), update(), delete(), softDelete(),
- * restore(), upsert(), increment() and their query-builder forms all end in one of these
- * execute() methods).
- *
- * A statement TypeORM runs outside a transaction autocommits before its after-events reach the
- * subscriber, so a failing receiver could not undo it. When a transaction-phase receiver listens
- * for the statement's signals, execute() runs with TypeORM's own `useTransaction`: the statement
- * and its receivers commit or roll back together, and commit-phase receivers run after that
- * COMMIT. With nothing listening in the transaction phase the statement is left alone (no
- * BEGIN/COMMIT added).
- */
+// Patches for TypeORM's write query builders (insert(), update(), delete(), softDelete(),
+// restore(), upsert(), increment() and their query-builder forms all end in one of these
+// execute() methods).
+//
+// A statement TypeORM runs outside a transaction autocommits before its after-events reach the
+// subscriber, so a failing receiver could not undo it. When a transaction-phase receiver listens
+// for the statement's signals, execute() runs with TypeORM's own `useTransaction`: the statement
+// and its receivers commit or roll back together, and commit-phase receivers run after that
+// COMMIT. With nothing listening in the transaction phase the statement is left alone (no
+// BEGIN/COMMIT added).
 
 interface ExpressionMap {
   callListeners: boolean;

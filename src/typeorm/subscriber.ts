@@ -21,6 +21,7 @@ import { currentScope } from '../signals/scope';
 import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
 import { currentWatch, enqueue } from './dispatcher';
+import { learnEntityNames } from './entity-names';
 import { checkOtherConnection, watching } from './other-connection';
 import type { JunctionRow } from './m2m';
 import {
@@ -46,7 +47,6 @@ import {
   preSave,
   preSoftDelete,
   m2mChanged,
-  registerEntityName,
   type Family,
   type ModelSignal,
   type Timing,
@@ -67,8 +67,6 @@ const BRAND = Symbol.for('typeorm-signals.subscriber');
 export function isSignalsSubscriber(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
 }
-
-const registered = new WeakSet<DataSource>();
 
 /**
  * The one TypeORM subscriber that feeds every model signal. List it in the DataSource options
@@ -226,8 +224,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
       return undefined;
     }
     if (!this.isActiveFor(runner)) return undefined;
-    const dataSource = dataSourceOf(runner);
-    if (!registered.has(dataSource)) registerNames(dataSource);
+    learnEntityNames(dataSourceOf(runner));
     return enqueue(runner, { signal, sender, build, source });
   }
 
@@ -251,11 +248,6 @@ function wanted(signal: ModelSignal<Family, Timing>): boolean {
   return signal.hasListeners() || currentScope() !== undefined;
 }
 
-function registerNames(dataSource: DataSource): void {
-  registered.add(dataSource);
-  for (const metadata of dataSource.entityMetadatas) registerEntityName(metadata.target as Sender, metadata.name);
-}
-
 /**
  * Adds the signals subscriber to an initialized DataSource (for DataSources you do not create
  * yourself, e.g. NestJS's). Idempotent: a DataSource that already has one keeps it. Returns a
@@ -275,7 +267,7 @@ export function installSignals(dataSource: DataSource): () => void {
         '(TypeORM replaces the subscribers list during initialize), or list SignalsSubscriber in its subscribers option',
     );
   }
-  registerNames(dataSource);
+  learnEntityNames(dataSource);
   if (dataSource.subscribers.some(isSignalsSubscriber)) return () => undefined;
   const subscriber = new SignalsSubscriber();
   (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
