@@ -3,7 +3,7 @@
 // subscriber sees a write through it (or at installSignals()); model signals ask sendersMatch()
 // and drop their cached lookups when a name is learned.
 
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityMetadata } from 'typeorm';
 import type { Sender } from '../signals/types';
 
 const namesByClass = new Map<Function, Set<string>>();
@@ -43,4 +43,9 @@ export function sendersMatch(connected: Sender, sender: Sender): boolean {
   if (typeof connected !== 'string' || typeof sender !== 'function') return false;
   const names = namesByClass.get(sender);
   return names ? names.has(connected) : sender.name === connected;
+}
+
+/** @internal The sender of an entity's signals: its class, or its name for a class-less EntitySchema. */
+export function senderOf(metadata: EntityMetadata): Sender {
+  return metadata.target as Sender;
 }

@@ -11,25 +11,16 @@ import type {
   RemoveEvent,
   UpdateEvent,
 } from 'typeorm';
-import type { Sender } from '../signals/types';
+import { insertKinds } from './insert-kind';
 import { outcomes } from './insert-outcome';
-import type { EntityId, WriteSource } from './payloads';
+import type { Changes, EntityId, SavePayload, WriteSource } from './payloads';
+import type { WriteContext } from './phases';
 
 
 /** TypeORM 1.x has runner.dataSource; 0.3 has runner.connection. */
 export function dataSourceOf(runner: QueryRunner): DataSource {
   return ((runner as { dataSource?: DataSource }).dataSource ?? runner.connection) as DataSource;
 }
-
-/** The sender of an entity's signals: its class, or its name for a class-less EntitySchema. */
-export function senderOf(metadata: EntityMetadata): Sender {
-  return metadata.target as Sender;
-}
-
-// insert(), upsert() and insert().orIgnore() fire the same insert events as save(); the
-// patched InsertQueryBuilder.execute marks their value objects so the payload can say which.
-export type InsertKind = 'insert' | 'upsert' | 'insertOrIgnore';
-export const insertKinds = new WeakMap<object, InsertKind>();
 
 function idOf(metadata: EntityMetadata, entity: ObjectLiteral | undefined): EntityId | undefined {
   if (!entity) return undefined;
@@ -46,6 +37,30 @@ function snapshot<T extends ObjectLiteral>(row: T | undefined): Readonly<T> | un
   return row ? Object.freeze({ ...row }) : undefined;
 }
 
+type SaveRow = Omit<SavePayload, keyof WriteContext>;
+
+/**
+ * @internal The fields of a save payload, always with the same ten keys in the same order (one object
+ * shape for V8, and a new field cannot be forgotten in one of the builders); the four that are
+ * often unknown default to undefined.
+ */
+export function saveFields(
+  fields: Omit<SaveRow, 'updateFields' | 'previous' | 'changes' | 'entityId'> & Partial<Pick<SaveRow, 'updateFields' | 'previous' | 'changes' | 'entityId'>>,
+): SaveRow {
+  return {
+    instance: fields.instance,
+    created: fields.created,
+    updateFields: fields.updateFields,
+    previous: fields.previous,
+    changes: fields.changes,
+    entityId: fields.entityId,
+    source: fields.source,
+    partial: fields.partial,
+    metadata: fields.metadata,
+    data: fields.data,
+  } as SaveRow;
+}
+
 export function insertFields(event: InsertEvent<ObjectLiteral>) {
   const kind = insertKinds.get(event.entity);
   const source: WriteSource = kind === undefined ? 'save' : kind === 'upsert' ? 'upsert' : 'insert';
@@ -53,19 +68,16 @@ export function insertFields(event: InsertEvent<ObjectLiteral>) {
   // (insert-outcome.ts) tells which; elsewhere the truth is unknown.
   const outcome = kind === 'upsert' || kind === 'insertOrIgnore' ? outcomes.get(event.entity) : undefined;
   const known = typeof outcome === 'object' ? outcome : undefined;
-  return {
+  return saveFields({
     instance: event.entity,
     created: kind === 'upsert' || kind === 'insertOrIgnore' ? (known?.created ?? null) : true,
-    updateFields: undefined,
-    previous: undefined,
-    changes: undefined,
     // TypeORM copies orIgnore()'s generated ids by position, onto the wrong rows when some were skipped.
     entityId: known?.entityId ?? (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.entity),
     source,
     partial: false,
     metadata: event.metadata,
     data: dataOf(event.queryRunner),
-  };
+  });
 }
 
 export function updateFields(event: UpdateEvent<ObjectLiteral>) {
@@ -74,18 +86,16 @@ export function updateFields(event: UpdateEvent<ObjectLiteral>) {
   // save() loads the row first and lists the changed columns; update() knows only its SET keys.
   const fromSave = databaseEntity !== undefined || event.updatedColumns.length > 0;
   if (!fromSave) {
-    return {
+    return saveFields({
       instance: entity,
       created: false,
       updateFields: Object.keys(entity),
-      previous: undefined,
-      changes: undefined,
       entityId: idOf(metadata, entity),
-      source: 'update' as WriteSource,
+      source: 'update',
       partial: true,
       metadata,
       data: dataOf(event.queryRunner),
-    };
+    });
   }
   const changed: Record<string, { from: unknown; to: unknown }> = {};
   const names: string[] = [];
@@ -97,18 +107,18 @@ export function updateFields(event: UpdateEvent<ObjectLiteral>) {
     });
   }
   for (const relation of event.updatedRelations) names.push(relation.propertyPath);
-  return {
+  return saveFields({
     instance: entity,
     created: false,
     updateFields: Object.freeze(names),
     previous: snapshot(databaseEntity),
-    changes: databaseEntity ? Object.freeze(changed) : undefined,
+    changes: databaseEntity ? (Object.freeze(changed) as Changes<ObjectLiteral>) : undefined,
     entityId: idOf(metadata, entity) ?? idOf(metadata, databaseEntity),
-    source: 'save' as WriteSource,
+    source: 'save',
     partial: false,
     metadata,
     data: dataOf(event.queryRunner),
-  };
+  });
 }
 
 const statementSource = { remove: 'delete', softRemove: 'softDelete', recover: 'restore' } as const;

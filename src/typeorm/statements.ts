@@ -1,8 +1,7 @@
-import { InsertQueryBuilder, QueryBuilder, UpdateQueryBuilder, DeleteQueryBuilder, type DataSource, type EntityMetadata, type QueryRunner } from 'typeorm';
-import { currentScope } from '../signals/scope';
+import { InsertQueryBuilder, QueryBuilder, UpdateQueryBuilder, DeleteQueryBuilder, type EntityMetadata } from 'typeorm';
 import { listensInTransaction } from './dispatcher';
-import { insertKinds, senderOf, type InsertKind } from './events';
-import { canTellOutcome, outcomeReturning, unwatchOutcome, watchOutcome } from './insert-outcome';
+import { senderOf } from './entity-names';
+import { patchInsertKinds } from './insert-kind';
 import {
   postDelete,
   postRestore,
@@ -28,7 +27,8 @@ import {
 // COMMIT. With nothing listening in the transaction phase the statement is left alone (no
 // BEGIN/COMMIT added).
 
-interface ExpressionMap {
+/** @internal The members of TypeORM's QueryExpressionMap the patches read. */
+export interface ExpressionMap {
   callListeners: boolean;
   useTransaction: boolean;
   queryType: string;
@@ -39,8 +39,10 @@ interface ExpressionMap {
   onIgnore?: unknown;
 }
 
-type Execute = (this: any, ...args: unknown[]) => Promise<unknown>; // each patch names the members it reads
-type Proto = Record<PropertyKey, unknown> & { execute: Execute };
+/** @internal A query builder's execute(); each patch names the members it reads. */
+export type Execute = (this: any, ...args: unknown[]) => Promise<unknown>;
+/** @internal A query builder prototype being patched. */
+export type Proto = Record<PropertyKey, unknown> & { execute: Execute };
 
 const signalsOf: Record<string, ReadonlyArray<ModelSignal<Family, Timing>>> = {
   insert: [preSave, postSave],
@@ -61,7 +63,6 @@ function needsOwnTransaction(map: ExpressionMap): boolean {
 }
 
 const OWN_TRANSACTION = Symbol.for('typeorm-signals.own-transaction');
-const INSERT_KIND = Symbol.for('typeorm-signals.insert-kind');
 
 function patchOwnTransaction(proto: Proto): void {
   if (proto[OWN_TRANSACTION]) return;
@@ -78,72 +79,6 @@ function patchOwnTransaction(proto: Proto): void {
     }
   };
   proto[OWN_TRANSACTION] = true;
-}
-
-/**
- * insert(), upsert() and insert().orIgnore() reach subscribers exactly like save() does; only
- * the query builder knows which it was. Marking its value objects for the duration of
- * execute() lets postSave say which; on PostgreSQL an upsert or orIgnore() that postSave listens
- * to also learns, per row, whether it was inserted, updated or left alone (insert-outcome.ts).
- */
-function patchInsertKinds(proto: Proto): void {
-  if (proto[INSERT_KIND]) return;
-  const original = proto.execute;
-  proto.execute = async function execute(this: Builder, ...args: unknown[]) {
-    const map = this.expressionMap;
-    const values = map.callListeners ? map.valuesSet : undefined;
-    if (values === undefined || values === null) return original.apply(this, args);
-    const list = (Array.isArray(values) ? values : [values]) as object[];
-    const kind: InsertKind = map.onUpdate || map.onConflict ? 'upsert' : map.onIgnore ? 'insertOrIgnore' : 'insert';
-    for (const value of list) insertKinds.set(value, kind);
-    try {
-      if (kind !== 'insert' && list.length > 0 && wantsOutcome(this)) return await executeWatched(this, original, args, list);
-      return await original.apply(this, args);
-    } finally {
-      for (const value of list) insertKinds.delete(value);
-    }
-  };
-  proto[INSERT_KIND] = true;
-}
-
-/** The builder members the outcome watch uses (protected in TypeORM's typings). */
-interface Builder {
-  expressionMap: ExpressionMap;
-  queryRunner?: QueryRunner;
-  /** TypeORM 1.x; 0.3 has only `connection`. */
-  dataSource?: DataSource;
-  connection: DataSource;
-  createReturningExpression(type: string): string;
-  escape(name: string): string;
-}
-
-function wantsOutcome(builder: Builder): boolean {
-  const map = builder.expressionMap;
-  if (!map.mainAlias?.hasMetadata || !canTellOutcome(builder.dataSource ?? builder.connection)) return false;
-  const sender = senderOf(map.mainAlias.metadata);
-  return postSave.hasListeners(sender) || currentScope() !== undefined;
-}
-
-async function executeWatched(builder: Builder, original: Execute, args: unknown[], values: object[]): Promise<unknown> {
-  // The statement's result is read on its runner (afterQuery), so the runner must be known now.
-  const borrowed = builder.queryRunner === undefined;
-  const runner = builder.queryRunner ?? (builder.dataSource ?? builder.connection).createQueryRunner();
-  builder.queryRunner = runner;
-  const capture = watchOutcome(runner, builder.expressionMap.mainAlias!.metadata, values);
-  const own = builder.createReturningExpression;
-  builder.createReturningExpression = function (this: Builder, type: string) {
-    return outcomeReturning(capture, own.call(this, type), (name) => this.escape(name));
-  };
-  try {
-    return await original.apply(builder as never, args);
-  } finally {
-    delete (builder as Partial<Builder>).createReturningExpression;
-    unwatchOutcome(runner, capture);
-    if (borrowed) {
-      builder.queryRunner = undefined;
-      await runner.release();
-    }
-  }
 }
 
 const SOFT_DELETE_HOOK = Symbol.for('typeorm-signals.soft-delete-hook');

@@ -21,7 +21,7 @@ import { currentScope } from '../signals/scope';
 import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
 import { currentWatch, enqueue } from './dispatcher';
-import { learnEntityNames } from './entity-names';
+import { learnEntityNames, senderOf } from './entity-names';
 import { checkOtherConnection, watching } from './other-connection';
 import type { JunctionRow } from './m2m';
 import {
@@ -31,7 +31,6 @@ import {
   recoveredFields,
   removedFields,
   softRemovedFields,
-  senderOf,
   updateFields,
 } from './events';
 import { outcomes, readOutcome } from './insert-outcome';
