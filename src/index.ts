@@ -4,7 +4,7 @@ export type { Receiver, ReceiverArgs, ConnectOptions, DisconnectOptions, Receive
 export { receiver } from './typeorm/receiver';
 export { SignalsError } from './signals/errors';
 export { configureSignals } from './signals/config';
-export type { FailureReport, SignalsLogger } from './signals/config';
+export type { FailureReport, SignalsLogger, SignalsSettings } from './signals/config';
 export type { Sender, Disconnect, SendResults, ClassOf } from './signals/types';
 
 export {

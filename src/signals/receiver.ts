@@ -37,11 +37,14 @@ export type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, op
 export function connectReceiver(signal: Signal<any> | readonly Signal<any>[], options: unknown, fn: Function): Function {
   const signals = (Array.isArray(signal) ? signal : [signal]) as readonly Signal<any>[];
   if (signals.length === 0) throw new TypeError('receiver(): needs at least one signal');
-  for (const s of signals) {
+  signals.forEach((s, i) => {
     if (typeof (s as { normalizeConnectOptions?: unknown })?.normalizeConnectOptions !== 'function') {
-      throw new TypeError(`receiver(): ${s === null ? 'null' : typeof s} is not a Signal`);
+      throw new TypeError(
+        `receiver(): ${Array.isArray(signal) ? `signals[${i}]` : 'the first argument'} is not a Signal (got ${s === null ? 'null' : typeof s})` +
+          (s === undefined ? '; a signal that is undefined when this code runs is usually a circular import' : ''),
+      );
     }
-  }
+  });
   const normalized = signals.map((s) => s.normalizeConnectOptions(options, fn));
   signals.forEach((s, i) => s.existingConnection(fn, normalized[i], 'receiver'));
   signals.forEach((s, i) => s.addConnection(fn, normalized[i], 'receiver'));

@@ -148,7 +148,7 @@ function runOne(delivery: Delivery, c: Connection, args: object): Promise<SendRe
     thenable = isThenable(value);
   } catch (thrown) {
     if (!delivery.robust) return Promise.reject(toError(thrown, delivery.signal.name, receiver));
-    return Promise.resolve([[receiver, failed(delivery, receiver, thrown)]]);
+    return Promise.resolve([[receiver, failed(delivery, c, receiver, thrown)]]);
   }
   if (!thenable) return Promise.resolve([[receiver, value]]);
   // Without robust a rejection reaches the caller as it is (a non-Error wrapped, see toError).
@@ -162,7 +162,7 @@ function runOne(delivery: Delivery, c: Connection, args: object): Promise<SendRe
   }
   return Promise.resolve(value).then(
     (v) => [[receiver, v]],
-    (thrown) => [[receiver, failed(delivery, receiver, thrown)]],
+    (thrown) => [[receiver, failed(delivery, c, receiver, thrown)]],
   );
 }
 
@@ -190,7 +190,7 @@ async function runAll(run: Run): Promise<SendResults<Function>> {
       // An Error as it is; anything else wrapped, so that a failed write never rejects with a
       // bare value that says nothing of its origin.
       if (!delivery.robust) throw toError(thrown, delivery.signal.name, receiver);
-      results.push([receiver, failed(delivery, receiver, thrown)]);
+      results.push([receiver, failed(delivery, c, receiver, thrown)]);
       continue;
     }
     if (run.record) record(run, receiver, startedAt, true, value);
@@ -216,14 +216,15 @@ function record(run: Run, receiver: Function, startedAt: number, ok: boolean, va
   if (run.tracing) trace.ran(delivery.signal.name, delivery.sender, receiver, delivery.phase, startedAt, ok ? 'ok' : 'threw', run.args);
 }
 
-/** A failure under `robust`: reported to the configured logger, returned as the result. */
-function failed(delivery: Delivery, receiver: Function, thrown: unknown): Error {
+/** A failure under `robust`: reported to the configured logger (with where it was connected), returned as the result. */
+function failed(delivery: Delivery, c: Connection, receiver: Function, thrown: unknown): Error {
   const error = toError(thrown, delivery.signal.name, receiver);
   reportFailure({
     signal: delivery.signal.name,
     receiver: describeFunction(receiver),
     sender: describeFunction(delivery.sender),
     context: delivery.phase ?? 'sendRobust',
+    connectedAt: c.connectedAt(),
     error,
   });
   return error;

@@ -1,5 +1,6 @@
 import { SignalsError, describeFunction } from './errors';
 import { captureCallSite } from './call-site';
+import { checkConnectCount, checkSkippedDispatchUid } from './runaway';
 import { deliver, deref, type Connection } from './runner';
 import { checkDispatchUid, checkOptionKeys, checkSender, refuseSend, refuseSubclassOptions } from './validate';
 import { currentScope } from './scope';
@@ -287,7 +288,10 @@ export class Signal<P extends PayloadObject = {}> {
    */
   addConnection(receiver: Function, options: NormalizedConnectOptions, method: string, connectedAt = captureCallSite()): Disconnect {
     const existing = this.existingConnection(receiver, options, method);
-    if (existing !== undefined) return disconnectFunction(() => this.removeConnection(existing));
+    if (existing !== undefined) {
+      if (options.dispatchUid !== undefined) checkSkippedDispatchUid(this, existing, receiver, method);
+      return disconnectFunction(() => this.removeConnection(existing));
+    }
     const ref = options.weak ? new WeakRef(receiver) : receiver;
     const connection: Connection = {
       // A weak receiver must not be held strongly by its own key, or it could never be collected.
@@ -304,6 +308,7 @@ export class Signal<P extends PayloadObject = {}> {
     countConnection(connection, receiver, 1);
     if (options.weak) this.weakCount++;
     this.invalidate();
+    if (options.dispatchUid === undefined) checkConnectCount(this, this.connections, connection);
     return disconnectFunction(() => this.removeConnection(connection));
   }
 
@@ -320,9 +325,11 @@ export class Signal<P extends PayloadObject = {}> {
     if (existing === undefined) return undefined;
     const was = this.settingsOf(existing.meta);
     if (was.phase !== now.phase || was.batch !== now.batch || existing.weak !== options.weak) {
+      const uid = options.dispatchUid === undefined ? '' : ` with dispatchUid ${JSON.stringify(options.dispatchUid)}`;
+      const forSender = options.sender === undefined ? 'every sender' : `sender ${describeFunction(options.sender)}`;
       throw new SignalsError(
-        `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)} for sender ` +
-          `${options.sender === undefined ? '(all)' : describeFunction(options.sender)} is already connected with ` +
+        `Signal "${this.name}": ${method}() of receiver ${describeFunction(receiver)}${uid} for ${forSender} asks for ` +
+          `phase "${now.phase}", batch ${now.batch}, weak ${options.weak}, but that connection exists with ` +
           `phase "${was.phase}", batch ${was.batch}, weak ${existing.weak}; disconnect it first to change them`,
       );
     }

@@ -33,7 +33,9 @@ export function checkOptionKeys(signal: string, options: object, allowed: readon
     }
     throw new TypeError(
       `Signal "${signal}": unknown option "${key}" in ${method}() (known: ${allowed.join(', ')}); ` +
-        'an unknown option is refused so that a typo cannot connect a receiver to every sender',
+        (method === 'disconnect'
+          ? 'an unknown option is refused so that a typo cannot leave the receiver connected while disconnect() quietly returns false'
+          : 'an unknown option is refused so that a typo cannot connect a receiver to every sender'),
     );
   }
 }

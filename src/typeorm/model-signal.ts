@@ -310,10 +310,19 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
         `Signal "${this.name}": option "phase" must be ${listPhases()}, got ${typeof phase === 'string' ? JSON.stringify(phase) : typeof phase}`,
       );
     }
-    if (this.timing === 'pre' || this.family === 'load') {
+    if (this.family === 'load') {
       throw new TypeError(
-        `Signal "${this.name}": phase "${phase}" is not allowed: ${this.name} runs before the write ` +
-          '(or on a read) and may veto it, which cannot be deferred; use the matching post* signal',
+        `Signal "${this.name}": phase "${phase}" is not allowed: postLoad is sent as each entity is read, and a read ` +
+          'commits or rolls back nothing, so there is no later moment to run at; leave the phase out (postLoad receivers run at once). ' +
+          'For work after the reading transaction commits, call onCommit(manager, fn) from the receiver',
+      );
+    }
+    if (this.timing === 'pre') {
+      const post = `post${this.name.slice('pre'.length)}`;
+      throw new TypeError(
+        `Signal "${this.name}": phase "${phase}" is not allowed: ${this.name} runs before the write and may veto it by ` +
+          `throwing, which a receiver run after COMMIT or ROLLBACK could not do; for work after the write, connect to ${post} ` +
+          `with phase "${phase}"`,
       );
     }
     return phase;

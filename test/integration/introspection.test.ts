@@ -249,6 +249,6 @@ describe('DEBUG=typeorm-signals trace', () => {
     lines.length = 0;
     await users().save({ email: `y.${SECRET}`, name: 'Yann' });
     expect(lines.join('\n')).not.toContain(SECRET);
-    expect(() => configureSignals({ traceValues: 'yes' as never })).toThrow('configureSignals: "traceValues" must be a boolean, got string');
+    expect(() => configureSignals({ traceValues: 'yes' as never })).toThrow('configureSignals(): "traceValues" must be a boolean, got string');
   });
 });

@@ -21,7 +21,7 @@ describe('configureSignals', () => {
     configureSignals({ logger: { error: (m) => void messages.push(m) } });
     expect(() => configureSignals({ loger: null } as never)).toThrow(TypeError);
     expect(() => configureSignals({ logger: null, onError: () => undefined } as never)).toThrow(
-      'configureSignals: unknown option "onError" (known: logger, onReceiverError, traceValues)',
+      'configureSignals(): unknown option "onError" (known: logger, onReceiverError, traceValues, logErrorMessages, maxReceiversPerCallSite)',
     );
     // The logger is still the one set before: the bad calls changed nothing, not even their valid keys.
     await failOnce();
@@ -37,7 +37,7 @@ describe('configureSignals', () => {
   });
 
   test('rejects an onReceiverError that is not a function', () => {
-    expect(() => configureSignals({ onReceiverError: 'log' as never })).toThrow('configureSignals: "onReceiverError" must be a function or null');
+    expect(() => configureSignals({ onReceiverError: 'log' as never })).toThrow('configureSignals(): "onReceiverError" must be a function or null');
   });
 
   test('keys left out keep their value; logger: null restores console.error', async () => {
@@ -54,7 +54,7 @@ describe('configureSignals', () => {
     await failOnce();
     expect(messages).toHaveLength(1);
     expect(printed).toHaveBeenCalledTimes(1);
-    expect(printed.mock.calls[0][0]).toContain('receiver failing of signal "configured" failed');
+    expect(printed.mock.calls[0][0]).toMatch(/^typeorm-signals: receiver failing \(connected at .*config\.test\.ts:\d+\) of signal "configured" failed/);
     expect(reports).toHaveLength(2);
 
     configureSignals({ onReceiverError: null });

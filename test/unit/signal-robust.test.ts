@@ -106,11 +106,14 @@ describe('sendRobust', () => {
     await signal.sendRobust(User, { password: SECRET });
     await signal.sendRobust('Account', { password: SECRET });
 
+    // Where each receiver was connected, as receivers() has it: the lines above.
+    const [notifyAt, auditAt] = signal.receivers().map((r) => r.connectedAt);
+    expect(notifyAt).toMatch(new RegExp(`^${__filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+$`));
     expect(lines.map((l) => l.message)).toEqual([
-      'typeorm-signals: receiver notifyUser of signal "passwordChanged" failed for sender User (sendRobust): Error',
-      'typeorm-signals: receiver auditTrail of signal "passwordChanged" failed for sender User (sendRobust): SignalsError',
-      'typeorm-signals: receiver notifyUser of signal "passwordChanged" failed for sender "Account" (sendRobust): Error',
-      'typeorm-signals: receiver auditTrail of signal "passwordChanged" failed for sender "Account" (sendRobust): SignalsError',
+      `typeorm-signals: receiver notifyUser (connected at ${notifyAt}) of signal "passwordChanged" failed for sender User (sendRobust): Error`,
+      `typeorm-signals: receiver auditTrail (connected at ${auditAt}) of signal "passwordChanged" failed for sender User (sendRobust): SignalsError`,
+      `typeorm-signals: receiver notifyUser (connected at ${notifyAt}) of signal "passwordChanged" failed for sender "Account" (sendRobust): Error`,
+      `typeorm-signals: receiver auditTrail (connected at ${auditAt}) of signal "passwordChanged" failed for sender "Account" (sendRobust): SignalsError`,
     ]);
     expect(lines[0].report).toMatchObject({ signal: 'passwordChanged', receiver: 'notifyUser', sender: 'User', context: 'sendRobust' });
     expect(lines[0].report.error.message).toContain(SECRET); // the error itself is the logger's to show or not
@@ -155,7 +158,9 @@ describe('sendRobust', () => {
     });
     await signal.sendRobust(User, { n: 1 });
     expect(order).toEqual(['logger', 'callback']);
-    expect(reports).toEqual([{ signal: 'robust', receiver: 'failing', sender: 'User', context: 'sendRobust', error: boom }]);
+    expect(reports).toEqual([
+      { signal: 'robust', receiver: 'failing', sender: 'User', context: 'sendRobust', errorClass: 'Error', connectedAt: signal.receivers()[0].connectedAt, error: boom },
+    ]);
   });
 
   test('a throwing logger or callback does not break sendRobust', async () => {

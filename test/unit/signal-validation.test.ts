@@ -95,7 +95,7 @@ describe('connect() refuses bad input and connects nothing', () => {
 
   test('another weak flag for an existing connection is a SignalsError (wrong state)', () => {
     const signal = signalWithOne();
-    expectRefused(signal, () => signal.connect(() => undefined, { sender: User, dispatchUid: 'existing', weak: true }), /already connected/, SignalsError);
+    expectRefused(signal, () => signal.connect(() => undefined, { sender: User, dispatchUid: 'existing', weak: true }), /asks for .*weak true, but that connection exists with .*weak false/, SignalsError);
   });
 });
 
@@ -198,8 +198,11 @@ describe('receiver() with bad input connects nothing to any of its signals', () 
   test('no signal, or something that is not a Signal', () => {
     const a = signalWithOne();
     expect(() => receiver([], undefined, () => undefined)).toThrow(/receiver\(\): needs at least one signal/);
-    expect(() => receiver([a, null] as never, undefined, () => undefined)).toThrow(/receiver\(\): null is not a Signal/);
-    expect(() => receiver([a, {}] as never, undefined, () => undefined)).toThrow(/receiver\(\): object is not a Signal/);
+    expect(() => receiver([a, null] as never, undefined, () => undefined)).toThrow(/receiver\(\): signals\[1\] is not a Signal \(got null\)/);
+    expect(() => receiver([a, {}] as never, undefined, () => undefined)).toThrow(/receiver\(\): signals\[1\] is not a Signal \(got object\)/);
+    expect(() => receiver(undefined as never, undefined, () => undefined)).toThrow(
+      'receiver(): the first argument is not a Signal (got undefined); a signal that is undefined when this code runs is usually a circular import',
+    );
     expect(a.receivers()).toHaveLength(1);
   });
 });

@@ -109,7 +109,7 @@ describe('connect', () => {
     const before = signal.receivers();
     expect(() => signal.connect(fn, { sender: User, weak: true })).toThrow(SignalsError);
     expect(() => signal.connect(fn, { sender: User, weak: true })).toThrow(
-      /Signal "conflicting": connect\(\) of receiver audit for sender User is already connected with .*weak false/,
+      /Signal "conflicting": connect\(\) of receiver audit for sender User asks for phase "transaction", batch false, weak true, but that connection exists with .*weak false/,
     );
     signal.connect(() => undefined, { dispatchUid: 'uid', weak: true });
     expect(() => signal.connect(() => undefined, { dispatchUid: 'uid' })).toThrow(SignalsError);
