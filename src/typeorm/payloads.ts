@@ -50,7 +50,7 @@ export type Changes<E> = {
 interface SaveFields<E> {
   /** Changed property names (the SET keys for update()), or undefined when TypeORM does not know. */
   readonly updateFields: readonly string[] | undefined;
-  /** The database row before an update (save() of an existing entity), else undefined: unknown, not "unchanged". */
+  /** The database row before an update (save() of an existing entity, an update() statement's row), else undefined: unknown, not "unchanged". */
   readonly previous: Readonly<E> | undefined;
   /** `{ field: { from, to } }` when the old values are known, else undefined. */
   readonly changes: Changes<E> | undefined;
@@ -65,9 +65,10 @@ interface SaveFields<E> {
 }
 
 /**
- * The payload of preSave/postSave. Discriminated by `partial`: an update() statement only knows
- * the values it SETs, so `instance` is then a `Partial<E>`. `if (created)` or `if (!partial)`
- * narrows `instance` to the whole entity.
+ * The payload of preSave/postSave, one per row written. Discriminated by `partial`: before an
+ * update() statement runs (preSave) only the values it SETs are known, so `instance` is then a
+ * `Partial<E>`; postSave of an update() statement carries the whole row as written, the row
+ * before and the changes. `if (created)` or `if (!partial)` narrows `instance` to the whole entity.
  *
  * `created` is true for an insert, false for an update. For upsert(), insert().orUpdate() and
  * insert().orIgnore() PostgreSQL (and PGlite) tell per row (orIgnore() sends only the rows it
@@ -91,11 +92,11 @@ export type SavePayload<E = ObjectLiteral, Ph extends Phase = Phase> = SaveField
         readonly instance: E;
       }
     | {
-        /** true: an update() statement, which knows only the values it SETs. */
+        /** true: preSave of an update() statement, which knows only the values it SETs (and the row before). */
         readonly partial: true;
         /** Always false: an update() statement inserts nothing. */
         readonly created: false;
-        /** Only the SET values of the update() statement. */
+        /** Only the SET values of the update() statement (the statement's own object: changing it changes the statement). */
         readonly instance: Partial<E>;
       }
   );
@@ -105,15 +106,19 @@ export type SavePayload<E = ObjectLiteral, Ph extends Phase = Phase> = SaveField
  *
  * @example
  * postDelete.connect(({ entityId, previous }: DeletePayload<User>) => {
- *   if (entityId !== undefined) search.remove('users', entityId); // undefined for delete() statements
+ *   if (entityId !== undefined) search.remove('users', entityId); // one payload per row deleted
  * }, { sender: User, phase: 'commit' });
  */
 export interface DeletePayload<E = ObjectLiteral, Ph extends Phase = Phase> extends WriteContext<Ph> {
-  /** The entity passed to remove()/softRemove()/recover(); undefined for delete()/softDelete()/restore() statements. */
+  /**
+   * The entity passed to remove()/softRemove()/recover(). For delete()/softDelete()/restore()
+   * statements the row read from the database: as it was (delete, and every pre signal), as
+   * written (postSoftDelete, postRestore).
+   */
   readonly instance: E | undefined;
-  /** The primary key when TypeORM knows the row; undefined for delete()/softDelete()/restore() statements. */
+  /** The row's primary key (undefined only for an entity without one). */
   readonly entityId: EntityId | undefined;
-  /** The row as loaded before the write (remove()/softRemove()/recover()), else undefined. */
+  /** The row as it was before the write: loaded by remove()/softRemove()/recover(), read by delete()/softDelete()/restore() statements. */
   readonly previous: Readonly<E> | undefined;
   /** The TypeORM call that deleted, soft-deleted or restored the row. */
   readonly source: WriteSource;

@@ -1,4 +1,5 @@
 import { InsertQueryBuilder, QueryBuilder, UpdateQueryBuilder, DeleteQueryBuilder, type EntityMetadata } from 'typeorm';
+import { executeNamed, namedKind, type CriteriaBuilder } from './criteria-rows';
 import { listensInTransaction } from './dispatcher';
 import { senderOf } from './entity-names';
 import { patchInsertKinds } from './insert-kind';
@@ -69,6 +70,9 @@ function patchOwnTransaction(proto: Proto): void {
   const original = proto.execute;
   proto.execute = async function execute(this: { expressionMap: ExpressionMap }, ...args: unknown[]) {
     const map = this.expressionMap;
+    // A criteria write something listens to names its rows, in a transaction it manages itself.
+    const kind = map.queryType === 'insert' ? undefined : namedKind(this as unknown as CriteriaBuilder);
+    if (kind !== undefined) return executeNamed(this as unknown as CriteriaBuilder, kind, original, args);
     if (!needsOwnTransaction(map)) return original.apply(this, args);
     // TypeORM starts one only when its runner is not in a transaction already.
     map.useTransaction = true;

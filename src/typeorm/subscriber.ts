@@ -33,7 +33,9 @@ import {
   softRemovedFields,
   updateFields,
 } from './events';
-import { outcomes, readOutcome } from './insert-outcome';
+import { isNamedStatementEvent } from './criteria-rows';
+import { outcomes } from './insert-outcome';
+import { readReturning } from './returning';
 import { patchQueryBuilders } from './statements';
 import {
   postDelete,
@@ -142,35 +144,43 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   private onBeforeUpdate(event: UpdateEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, preSave, event.metadata, updateFields, event);
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postSave, event.metadata, updateFields, event);
   }
 
   private onBeforeRemove(event: RemoveEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, preDelete, event.metadata, removedFields, event);
   }
 
   afterRemove(event: RemoveEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'remove', (event.entityId as ObjectLiteral) ?? event.databaseEntity);
     return this.row(event.queryRunner, postDelete, event.metadata, removedFields, event);
   }
 
   private onBeforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, preSoftDelete, event.metadata, softRemovedFields, event);
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postSoftDelete, event.metadata, softRemovedFields, event);
   }
 
   private onBeforeRecover(event: RecoverEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, preRestore, event.metadata, recoveredFields, event);
   }
 
   afterRecover(event: RecoverEvent<ObjectLiteral>) {
+    if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postRestore, event.metadata, recoveredFields, event);
   }
 
@@ -180,7 +190,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   afterQuery(event: AfterQueryEvent) {
-    if (event.success) readOutcome(event);
+    if (event.success) readReturning(event);
     else if (this.isActiveFor(event.queryRunner)) queryFailed(event.queryRunner, event.error);
   }
 

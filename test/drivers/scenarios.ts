@@ -144,7 +144,7 @@ export function describeDriver(target: Target): void {
         ]);
       });
 
-      test('save(existing): created false with previous and changes; update(): a partial payload', async () => {
+      test('save(existing): created false with previous and changes; update(): the row named, with previous and changes too', async () => {
         const author = await authors().save({ name: 'Ada' });
         const seen: unknown[] = [];
         listen(() =>
@@ -159,7 +159,7 @@ export function describeDriver(target: Target): void {
         await authors().update({ id: author.id }, { name: 'Lovelace' });
         expect(seen).toEqual([
           { created: false, source: 'save', entityId: author.id, partial: false, updateFields: ['name'], previous: 'Ada', changes: { name: { from: 'Ada', to: 'Ada L.' } } },
-          { created: false, source: 'update', entityId: undefined, partial: true, updateFields: ['name'], previous: undefined, changes: undefined },
+          { created: false, source: 'update', entityId: author.id, partial: false, updateFields: ['name'], previous: 'Ada L.', changes: { name: { from: 'Ada L.', to: 'Lovelace' } } },
         ]);
       });
 
@@ -205,7 +205,7 @@ export function describeDriver(target: Target): void {
           ['soft', 'softRemove', two.id],
           ['restore', 'recover', two.id],
           ['delete', 'remove', oneId, 'one'],
-          ['delete', 'delete', undefined, undefined],
+          ['delete', 'delete', two.id, 'two'],
         ]);
         expect(await authors().count({ withDeleted: true })).toBe(0);
       });
@@ -216,6 +216,91 @@ export function describeDriver(target: Target): void {
         listen(() => m2mChanged.connect(({ action, entityId, relatedIds }) => void seen.push([action, entityId, [...relatedIds].sort()]), { sender: Post }));
         const post = await ds.getRepository(Post).save({ title: 'p', tags });
         expect(seen).toEqual([['add', post.id, tags.map((t) => t.id).sort()]]);
+      });
+    });
+
+    describe('criteria writes name their rows', () => {
+      const returning = target.type === 'postgres';
+      const locks = target.name !== 'sqlite';
+      const how = `${locks ? 'SELECT ... FOR UPDATE' : 'SELECT (SQLite: one writer at a time)'} then ${returning ? 'UPDATE ... RETURNING' : 'UPDATE and a SELECT by key'}`;
+      async function seed(): Promise<number[]> {
+        await authors().insert([
+          { name: 'Ada', posts: 1 },
+          { name: 'old', posts: 2 },
+          { name: 'old', posts: 3 },
+        ]);
+        return ids('authors');
+      }
+
+      test(`update() and increment(): one payload per row with entityId, previous, instance and changes (${how})`, async () => {
+        const [ada, old1, old2] = await seed();
+        const seen: unknown[] = [];
+        listen(() =>
+          postSave.connect(
+            ({ entityId, previous, instance, changes, partial, source }) => void seen.push([entityId, previous?.posts, instance.posts, changes, partial, source]),
+            { sender: Author },
+          ),
+        );
+        queries.start();
+        const result = await authors().update({ name: 'old' }, { posts: 0 });
+        const statements = queries.stop();
+        await authors().increment({ id: ada }, 'posts', 5);
+        expect(result.affected).toBe(2);
+        expect(seen).toEqual([
+          [old1, 2, 0, { posts: { from: 2, to: 0 } }, false, 'update'],
+          [old2, 3, 0, { posts: { from: 3, to: 0 } }, false, 'update'],
+          [ada, 1, 6, { posts: { from: 1, to: 6 } }, false, 'update'],
+        ]);
+        const select = statements.find((q) => /^SELECT/i.test(q))!;
+        const update = statements.find((q) => /^UPDATE/i.test(q))!;
+        expect([/FOR UPDATE/i.test(select), /RETURNING/i.test(update)]).toEqual([locks, returning]);
+        expect(statements.filter((q) => /^SELECT/i.test(q))).toHaveLength(returning ? 1 : 2);
+      });
+
+      test('delete(), softDelete() and restore(): the rows, each with its id', async () => {
+        const [ada, old1, old2] = await seed();
+        const seen: unknown[] = [];
+        listen(() => postDelete.connect(({ entityId, instance, previous }) => void seen.push(['delete', entityId, instance?.name, previous?.posts]), { sender: Author }));
+        listen(() => postSoftDelete.connect(({ entityId, instance }) => void seen.push(['soft', entityId, instance?.deletedAt instanceof Date]), { sender: Author }));
+        listen(() => postRestore.connect(({ entityId, previous, instance }) => void seen.push(['restore', entityId, previous?.deletedAt instanceof Date, instance?.deletedAt]), { sender: Author }));
+        await authors().softDelete({ id: ada });
+        await authors().restore({ id: ada });
+        const result = await authors().delete({ name: 'old' });
+        expect(result.affected).toBe(2);
+        expect(seen).toEqual([
+          ['soft', ada, true],
+          ['restore', ada, true, null],
+          ['delete', old1, 'old', 2],
+          ['delete', old2, 'old', 3],
+        ]);
+        expect(await ids('authors')).toEqual([ada]);
+      });
+
+      test('no row touched: nothing sent; nothing listening: no extra statement', async () => {
+        await seed();
+        const seen: unknown[] = [];
+        listen(() => postSave.connect(({ entityId }) => void seen.push(entityId), { sender: Author }));
+        await authors().update({ name: 'nobody' }, { posts: 9 });
+        expect(seen).toEqual([]);
+        disconnects.pop()!();
+        queries.start();
+        await authors().update({ name: 'old' }, { posts: 9 });
+        await authors().delete({ name: 'old' });
+        expect(queries.stop().map((q) => q.split(' ')[0].toUpperCase())).toEqual(['UPDATE', 'DELETE']);
+      });
+
+      test('a failing receiver rolls the statement back', async () => {
+        await seed();
+        listen(() =>
+          postDelete.connect(
+            () => {
+              throw new Error('refused');
+            },
+            { sender: Author },
+          ),
+        );
+        await expect(authors().delete({ name: 'old' })).rejects.toThrow('refused');
+        expect(await ids('authors')).toHaveLength(3);
       });
     });
 

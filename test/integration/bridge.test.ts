@@ -157,7 +157,7 @@ describe('query-builder writes', () => {
     ]);
   });
 
-  test('upsert() sends created: null (TypeORM cannot tell an insert from an update)', async () => {
+  test('upsert() sends created true, then false (PostgreSQL tells; upsert.test.ts has the rest)', async () => {
     const repo = ds.getRepository(Tag);
     const seen: Array<boolean | null> = [];
     const sources: string[] = [];
@@ -172,7 +172,7 @@ describe('query-builder writes', () => {
     );
     await repo.upsert({ label: 'ts' }, ['label']);
     await repo.upsert({ label: 'ts' }, ['label']);
-    expect(seen).toEqual([null, null]);
+    expect(seen).toEqual([true, false]);
     expect(sources).toEqual(['upsert', 'upsert']);
     // the mark does not stick to the object: a later save() of it says created: true again
     seen.length = 0;
@@ -180,24 +180,32 @@ describe('query-builder writes', () => {
     expect(seen).toEqual([true]);
   });
 
-  test('update() sends a partial payload: the SET keys, no previous, no changes', async () => {
+  test('update() names its row: the SET keys, the row before and after, changes (criteria-writes.test.ts has the rest)', async () => {
     const author = await ds.getRepository(Author).save({ name: 'Ada' });
     const seen = recordSaves();
     await ds.getRepository(Author).update({ id: author.id }, { name: 'Lovelace' });
     expect(seen).toEqual([
-      expect.objectContaining({ created: false, source: 'update', partial: true, updateFields: ['name'], previous: undefined, changes: undefined }),
+      expect.objectContaining({
+        created: false,
+        source: 'update',
+        partial: false,
+        updateFields: ['name'],
+        entityId: author.id,
+        previous: expect.objectContaining({ name: 'Ada' }),
+        changes: { name: { from: 'Ada', to: 'Lovelace' } },
+      }),
     ]);
   });
 
-  test('delete() sends preDelete/postDelete once per statement with source delete', async () => {
+  test('delete() sends preDelete/postDelete per row with source delete and the row', async () => {
     const author = await ds.getRepository(Author).save({ name: 'Ada' });
     const seen: unknown[] = [];
-    listen(() => preDelete.connect(({ source, instance }) => void seen.push(['pre', source, instance]), { sender: Author }));
-    listen(() => postDelete.connect(({ source, instance }) => void seen.push(['post', source, instance]), { sender: Author }));
+    listen(() => preDelete.connect(({ source, instance }) => void seen.push(['pre', source, instance?.name]), { sender: Author }));
+    listen(() => postDelete.connect(({ source, instance }) => void seen.push(['post', source, instance?.name]), { sender: Author }));
     await ds.getRepository(Author).delete({ id: author.id });
     expect(seen).toEqual([
-      ['pre', 'delete', undefined],
-      ['post', 'delete', undefined],
+      ['pre', 'delete', 'Ada'],
+      ['post', 'delete', 'Ada'],
     ]);
   });
 
@@ -223,8 +231,8 @@ describe('query-builder writes', () => {
     expect(seen).toEqual([
       ['soft', 'softRemove', author.id],
       ['restore', 'recover', author.id],
-      ['soft', 'softDelete', undefined],
-      ['restore', 'restore', undefined],
+      ['soft', 'softDelete', author.id],
+      ['restore', 'restore', author.id],
     ]);
   });
 });

@@ -71,8 +71,8 @@ describe('toHaveSent', () => {
     expect(records).toHaveSent(postSave, { sender: User, created: true });
     expect(records).toHaveSent(postSave, { sender: 'User', created: false, updateFields: ['name'] });
     expect(records).toHaveSent(postSave, { sender: User, instance: expect.objectContaining({ email: 'carol@example.com' }) });
-    expect(records).toHaveSent(postSave, { sender: UserProfile, created: null });
-    expect(records).not.toHaveSent(postSave, { sender: UserProfile, created: true });
+    expect(records).toHaveSent(postSave, { sender: UserProfile, created: true });
+    expect(records).not.toHaveSent(postSave, { sender: UserProfile, created: false });
     expect(records).not.toHaveSent(postSave, { sender: User, items: expect.anything() } as never); // the batch call is not a send
     expect({ records }).toHaveSent(preSave, { sender: User }); // the { result, records } of captureSignals works too
 
@@ -110,9 +110,9 @@ describe('toHaveSent', () => {
         '  1. postSave sender=User created=true',
         '  2. postSave sender=User created=true',
         '  3. postSave sender=User created=true',
-        '  4. postSave sender=UserProfile created=null',
-        '  5. postSave sender=UserProfile created=null',
-        '  6. postSave sender=UserProfile created=null',
+        '  4. postSave sender=UserProfile created=true',
+        '  5. postSave sender=UserProfile created=true',
+        '  6. postSave sender=UserProfile created=true',
         '  7. postSave sender=User created=false',
         '  (also sent: preSave x7, postLoad x1)',
       ].join('\n'),
@@ -200,9 +200,9 @@ describe('toHaveSentTimes', () => {
         '  1. postSave sender=User created=true',
         '  2. postSave sender=User created=true',
         '  3. postSave sender=User created=true',
-        '  4. postSave sender=UserProfile created=null',
-        '  5. postSave sender=UserProfile created=null',
-        '  6. postSave sender=UserProfile created=null',
+        '  4. postSave sender=UserProfile created=true',
+        '  5. postSave sender=UserProfile created=true',
+        '  6. postSave sender=UserProfile created=true',
         '  7. postSave sender=User created=false',
         '  (also sent: preSave x7, postLoad x1)',
       ].join('\n'),
