@@ -29,7 +29,7 @@ export type {
   ModelBatchReceiver,
   PayloadFamilies,
 } from './typeorm/model-signal';
-export type { Phase, WriteContext } from './typeorm/phases';
+export type { Phase, LivePhase, WriteContext } from './typeorm/phases';
 export type {
   WriteSource,
   EntityId,
@@ -41,6 +41,22 @@ export type {
   BatchPayload,
 } from './typeorm/payloads';
 export { SignalsSubscriber, installSignals } from './typeorm/subscriber';
+export type { InstallSignalsOptions } from './typeorm/subscriber';
+export { startSignalsWorker } from './typeorm/durable/worker';
+export type { SignalsWorker, SignalsWorkerOptions } from './typeorm/durable/worker';
+export { durableSchemaSql, durableMigrationSource } from './typeorm/durable/schema';
+export type { DurableSchemaOptions, DurableSchemaSql, PgBossPlans } from './typeorm/durable/schema';
+export type { DurableConnectOptions, RetryPolicy } from './typeorm/durable/options';
+export type { DurableQueue, DurableDb, DurableDbResult, FetchedJob } from './typeorm/durable/binding';
+export type {
+  DurableContext,
+  DurableSaveItem,
+  DurableDeleteItem,
+  DurableM2MItem,
+  DurableItems,
+  DurableReceiver,
+  DurableBatchReceiver,
+} from './typeorm/durable/types';
 export { onCommit, onRollback } from './typeorm/transactions';
 
 export { withoutSignals } from './signals/mute';

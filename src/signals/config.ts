@@ -30,6 +30,10 @@ export interface FailureReport {
   connectedAt?: string;
   /** The error itself, for a logger that chooses to show it. The default message leaves its text out unless `logErrorMessages` is on. */
   error: Error;
+  /** Durable receivers: which attempt failed (1 = the first; retries follow the receiver's retry policy). */
+  attempt?: number;
+  /** Durable receivers: the job id, the same on every attempt. */
+  deliveryId?: string;
 }
 
 /**

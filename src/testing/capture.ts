@@ -23,7 +23,11 @@ export interface SignalRecord {
   readonly sender: Sender;
   /** What the receivers got, without `signal` and `sender`; for a batch call: `{ items, manager, ... }`. */
   readonly payload: Readonly<Record<string, any>>;
-  /** 'transaction' for plain sends and in-transaction model receivers; 'commit' or 'rollback' when deferred. */
+  /**
+   * 'transaction' for plain sends and in-transaction model receivers; 'commit' or 'rollback' when
+   * deferred; 'durable' for a job enqueued for a durable receiver (payload: the job's JSON data
+   * plus `deliveryId`; no receiver runs in the writing process, so `receivers` stays empty).
+   */
   readonly phase: Phase;
   /** One call of the batch receivers with all rows of a write (`payload.items`). */
   readonly batch: boolean;

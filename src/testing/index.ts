@@ -6,3 +6,5 @@
 export { captureSignals } from './capture';
 export type { Captured, SignalRecord, ReceiverOutcome } from './capture';
 export { flushOnCommit } from './flush';
+export { drainDurable } from './drain';
+export type { DrainResult } from './drain';

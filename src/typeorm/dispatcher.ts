@@ -19,6 +19,7 @@ import type { Family, ModelSignal, Timing } from './model-signal';
 import { DEFERRED_PHASES, PHASES, contextFor, phaseOf, runnerContext, type DeferredPhase, type Phase, type WriteContext } from './phases';
 import { newWatch, watched, type Watch } from './other-connection';
 import { defer, type Task } from './transactions';
+import { enqueueDurable } from './durable/enqueue';
 
 /** @internal One row of a write, for one model signal and sender. */
 export interface Row<S = any> {
@@ -141,8 +142,19 @@ async function runRows(plan: Plan): Promise<void> {
   // Queue first: if a transaction-phase receiver fails, the rollback receivers of these rows still run.
   if (inTransaction) for (const [phase, task] of deferred) await defer(runner, phase, task);
   await watched(plan.watch, () => runPhase(plan, 'transaction', plan.robust, plan.own));
+  // After the transaction-phase receivers (they may still change the rows), before COMMIT.
+  if (rows.some((row) => splitOf(row.signal.lookup(row.sender), plan.own.dataSource).durable.any)) {
+    await enqueueDurable(runner, plan.own.dataSource, durableRows(rows, plan.own.dataSource), plan.scope);
+  }
   // Without a transaction the write has committed: commit work runs now, rollback work never.
   if (!inTransaction) for (const [phase, task] of deferred) await defer(undefined, phase, task);
+}
+
+function durableRows(rows: readonly Row[], dataSource: DataSource) {
+  return rows.map((row) => {
+    const { rows: perRow, batch } = splitOf(row.signal.lookup(row.sender), dataSource).durable;
+    return { signal: row.signal, sender: row.sender, fields: () => fieldsOf(row) as Record<string, unknown>, rows: perRow, batch };
+  });
 }
 
 /** A task running this phase's receivers later, robustly: the transaction is over by then. */
@@ -190,9 +202,10 @@ async function runPhase(plan: Plan, phase: Phase, robust: boolean, context: Writ
   }
 }
 
-/** @internal Whether a receiver of this signal and sender runs in the transaction phase. */
+/** @internal Whether a receiver of this signal and sender runs in the transaction (a durable one enqueues there). */
 export function listensInTransaction(signal: ModelSignal<Family, Timing>, sender: Sender): boolean {
-  return splitOf(signal.lookup(sender)).transaction.any;
+  const split = splitOf(signal.lookup(sender));
+  return split.transaction.any || split.durable.any;
 }
 
 type Split = Record<Phase, { rows: readonly Connection[]; batch: readonly Connection[]; any: boolean }> & {

@@ -8,7 +8,9 @@ import { declareSubclassOption } from '../signals/validate';
 import type { BatchPayload, DeletePayload, LoadPayload, M2MPayload, SavePayload } from './payloads';
 import { sendRow } from './dispatcher';
 import { onEntityNamesChanged, sendersMatch } from './entity-names';
-import { isPhase, listPhases, type ConnectionPhase, type Phase, type WriteContext } from './phases';
+import { isPhase, listPhases, type ConnectionPhase, type LivePhase, type Phase, type WriteContext } from './phases';
+import { checkDurableOptions, type DurableConnectOptions } from './durable/options';
+import type { DurableBatchReceiver, DurableReceiver } from './durable/types';
 
 /**
  * The payload family of each model signal, for an entity type E and a phase.
@@ -38,7 +40,7 @@ export type Timing = 'pre' | 'post';
  * type PostPhases = PhaseFor<'post'>; // 'transaction' | 'commit' | 'rollback'
  * type PrePhases = PhaseFor<'pre'>; // 'transaction'
  */
-export type PhaseFor<T extends Timing> = T extends 'post' ? Phase : 'transaction';
+export type PhaseFor<T extends Timing> = T extends 'post' ? LivePhase : 'transaction';
 
 // The plain Signal refuses these options with a message that says what they are for.
 declareSubclassOption(
@@ -47,6 +49,9 @@ declareSubclassOption(
     `Signal "${name}": option "phase" is only for the post* model signals (postSave, postDelete, ...); ` +
     'a plain Signal runs its receivers when it is sent',
 );
+for (const key of ['retry', 'values']) {
+  declareSubclassOption(key, (name) => `Signal "${name}": option "${key}" is only for durable receivers of the post* model signals (phase 'durable')`);
+}
 declareSubclassOption(
   'batch',
   (name) => `Signal "${name}": option "batch" is only for model signals (postSave, ...), which send one write's rows together`,
@@ -149,6 +154,39 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   /**
+   * A durable batch receiver for one entity class: one job per write, run by a worker.
+   *
+   * @example
+   * postSave.connect(({ items }) => search.reindex(items.map((i) => i.entityId)), {
+   *   sender: User, phase: 'durable', dispatchUid: 'reindex-users', batch: true,
+   * });
+   */
+  override connect<E extends ObjectLiteral>(
+    receiver: DurableBatchReceiver<F, E, ClassOf<E>>,
+    options: DurableConnectOptions & { sender: ClassOf<E>; batch: true },
+  ): Disconnect;
+  /**
+   * A durable per-row receiver for one entity class: one job per row, committed with the write
+   * and run by a worker (startSignalsWorker) with retries.
+   *
+   * @example
+   * postSave.connect(async ({ created, load, deliveryId }) => {
+   *   const user = created ? await load() : null;
+   *   if (user) await mailer.welcome(user.email, { idempotencyKey: deliveryId });
+   * }, { sender: User, phase: 'durable', dispatchUid: 'welcome-mail' });
+   */
+  override connect<E extends ObjectLiteral>(
+    receiver: DurableReceiver<F, E, ClassOf<E>>,
+    options: DurableConnectOptions & { sender: ClassOf<E>; batch?: false },
+  ): Disconnect;
+  /**
+   * A durable receiver for every entity (or an entity name string).
+   *
+   * @example
+   * postDelete.connect(({ sender, entityId }) => audit.deleted(String(sender), entityId), { phase: 'durable', dispatchUid: 'audit-deletes' });
+   */
+  override connect(receiver: DurableReceiver<F, ObjectLiteral> | DurableBatchReceiver<F, ObjectLiteral>, options: DurableConnectOptions): Disconnect;
+  /**
    * A batch receiver for one entity class: one call per write with all its rows as `items`.
    *
    * @example
@@ -188,7 +226,7 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     receiver: ModelReceiver<F, ObjectLiteral, Ph>,
     options?: ModelConnectOptions<Ph> & { batch?: false },
   ): Disconnect;
-  override connect(receiver: Function, options?: ModelConnectOptions): Disconnect {
+  override connect(receiver: Function, options?: ModelConnectOptions | DurableConnectOptions): Disconnect {
     return this.addConnection(receiver, this.normalizeConnectOptions(options, receiver), 'connect');
   }
 
@@ -282,20 +320,25 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
   }
 
   protected override allowedOptionKeys(): readonly string[] {
-    return ['sender', 'dispatchUid', 'weak', 'phase', 'batch', 'dataSource'];
+    return ['sender', 'dispatchUid', 'weak', 'phase', 'batch', 'dataSource', 'retry', 'values'];
   }
 
   protected override disconnectOptionKeys(): readonly string[] {
     return ['sender', 'dispatchUid', 'dataSource'];
   }
 
-  /** @internal */
+  /** @internal phase 'durable' requires a dispatchUid and takes retry/values; the other phases refuse them. */
   protected override connectionMeta(options: Record<string, unknown>): ConnectionPhase {
-    return {
-      phase: this.checkPhase(options.phase),
-      batch: this.checkBatch(options.batch),
-      dataSource: options.dataSource === undefined ? undefined : checkDataSource(this.name, options.dataSource, 'connect'),
-    };
+    const phase = this.checkPhase(options.phase);
+    const batch = this.checkBatch(options.batch);
+    const dataSource = options.dataSource === undefined ? undefined : checkDataSource(this.name, options.dataSource, 'connect');
+    if (phase === 'durable') return { phase, batch, dataSource, durable: checkDurableOptions(this.name, options) };
+    for (const key of ['retry', 'values']) {
+      if (options[key] !== undefined) {
+        throw new TypeError(`Signal "${this.name}": option "${key}" is only for phase 'durable' receivers, which run from a job`);
+      }
+    }
+    return { phase, batch, dataSource };
   }
 
   /** @internal */
@@ -308,6 +351,18 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     if (!isPhase(phase)) {
       throw new TypeError(
         `Signal "${this.name}": option "phase" must be ${listPhases()}, got ${typeof phase === 'string' ? JSON.stringify(phase) : typeof phase}`,
+      );
+    }
+    if (phase === 'durable' && this.family === 'load') {
+      throw new TypeError(
+        `Signal "${this.name}": phase 'durable' is not allowed: ${this.name} runs on a read, which commits nothing a job could ` +
+          'be committed with; durable receivers are for postSave, postDelete, postSoftDelete, postRestore and m2mChanged',
+      );
+    }
+    if (phase === 'durable' && this.timing === 'pre') {
+      throw new TypeError(
+        `Signal "${this.name}": phase 'durable' is not allowed: ${this.name} runs before the write and may veto it, ` +
+          `while a durable receiver runs later in a worker; use post${this.name.slice(3)} with phase 'durable'`,
       );
     }
     if (this.family === 'load') {

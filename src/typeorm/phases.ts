@@ -4,13 +4,14 @@
 
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Connection } from '../signals/runner';
+import type { DurableExtra } from './durable/options';
 import { dataSourceOf } from './events';
 
 /**
  * Every phase, in the order a write reaches them; 'transaction' is the default. Not exported
  * from the package root, but not internal either: the published `Phase` type is derived from it.
  */
-export const PHASES = ['transaction', 'commit', 'rollback'] as const;
+export const PHASES = ['transaction', 'commit', 'rollback', 'durable'] as const;
 
 /**
  * When a receiver runs:
@@ -18,17 +19,28 @@ export const PHASES = ['transaction', 'commit', 'rollback'] as const;
  *   error rolls the write back.
  * - 'commit': after the outermost transaction committed (at once for an autocommit write).
  * - 'rollback': after the transaction that held the write rolled back.
+ * - 'durable': in a worker process, from a pg-boss job the write's transaction inserted
+ *   (docs/durable.md); the receiver gets the job's JSON, not the live payload.
  *
  * @example
  * postSave.connect(({ instance }) => mailer.sendWelcome(instance.email), { sender: User, phase: 'commit' });
  */
 export type Phase = (typeof PHASES)[number];
 
-/** @internal The phases whose receivers run once the transaction is over, queued on it. */
-export type DeferredPhase = Exclude<Phase, 'transaction'>;
+/**
+ * The phases whose receivers get the live payload (entity objects, the write's manager): every
+ * phase but 'durable', whose receivers get the job's JSON in a worker.
+ *
+ * @example
+ * type Live = LivePhase; // 'transaction' | 'commit' | 'rollback'
+ */
+export type LivePhase = Exclude<Phase, 'durable'>;
+
+/** @internal The phases whose receivers run in this process once the transaction is over, queued on it. */
+export type DeferredPhase = Exclude<LivePhase, 'transaction'>;
 
 /** @internal The deferred phases, in the order PHASES lists them. */
-export const DEFERRED_PHASES = PHASES.filter((p): p is DeferredPhase => p !== 'transaction');
+export const DEFERRED_PHASES = PHASES.filter((p): p is DeferredPhase => p !== 'transaction' && p !== 'durable');
 
 /** @internal Whether a value names a phase. */
 export function isPhase(value: unknown): value is Phase {
@@ -101,6 +113,8 @@ export interface ConnectionPhase {
   readonly batch: boolean;
   /** The DataSource whose writes the receiver is limited to; undefined: every DataSource. */
   readonly dataSource: DataSource | undefined;
+  /** phase 'durable': the retry policy and whether values travel. */
+  readonly durable?: DurableExtra;
 }
 
 /** @internal The phase and batch a model signal's connection was made with. */

@@ -37,6 +37,7 @@ import { isNamedStatementEvent } from './criteria-rows';
 import { outcomes } from './insert-outcome';
 import { readReturning } from './returning';
 import { patchQueryBuilders } from './statements';
+import { bindQueue } from './durable/binding';
 import {
   postDelete,
   postLoad,
@@ -258,17 +259,40 @@ function wanted(signal: ModelSignal<Family, Timing>): boolean {
 }
 
 /**
+ * The options of installSignals().
+ *
+ * @example
+ * installSignals(dataSource, { durable: boss });
+ */
+export interface InstallSignalsOptions {
+  /**
+   * The application's started PgBoss instance (pg-boss >= 12): the queue of this DataSource's
+   * durable receivers. PostgreSQL only.
+   */
+  durable?: unknown;
+}
+
+/**
  * Adds the signals subscriber to an initialized DataSource (for DataSources you do not create
- * yourself, e.g. NestJS's). Idempotent: a DataSource that already has one keeps it. Returns a
- * function that removes what this call added.
+ * yourself, e.g. NestJS's). Idempotent: a DataSource that already has one keeps it. With
+ * `{ durable: boss }` it also binds the queue that phase 'durable' receivers enqueue to.
+ * Returns a function that removes what this call added.
  *
  * @example
  * await dataSource.initialize();
  * const uninstall = installSignals(dataSource);
+ * // with durable receivers:
+ * const boss = new PgBoss({ connectionString: process.env.DATABASE_URL, migrate: false });
+ * await boss.start();
+ * installSignals(dataSource, { durable: boss });
  */
-export function installSignals(dataSource: DataSource): () => void {
+export function installSignals(dataSource: DataSource, options: InstallSignalsOptions = {}): () => void {
   if (dataSource === null || typeof dataSource !== 'object' || !Array.isArray((dataSource as { subscribers?: unknown }).subscribers)) {
     throw new TypeError('installSignals(): expected a TypeORM DataSource');
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError('installSignals(): options must be an object { durable? }');
+  for (const key of Object.keys(options)) {
+    if (key !== 'durable') throw new TypeError(`installSignals(): unknown option "${key}" (known: durable)`);
   }
   if (!dataSource.isInitialized) {
     throw new SignalsError(
@@ -277,10 +301,12 @@ export function installSignals(dataSource: DataSource): () => void {
     );
   }
   learnEntityNames(dataSource);
-  if (dataSource.subscribers.some(isSignalsSubscriber)) return () => undefined;
+  const unbind = 'durable' in options ? bindQueue(dataSource, options.durable) : () => undefined;
+  if (dataSource.subscribers.some(isSignalsSubscriber)) return unbind;
   const subscriber = new SignalsSubscriber();
   (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
   return () => {
+    unbind();
     const list = dataSource.subscribers as EntitySubscriberInterface[];
     const index = list.indexOf(subscriber);
     if (index >= 0) list.splice(index, 1);

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { postSave, type SavePayload } from '../../src';
 import {
   BackfillUserProfiles1732435200002,
+  CreateDurableQueue1732435200003,
   CreateUserProfiles1732435200001,
   CreateUsers1732435200000,
   exampleMigrations,
@@ -127,6 +128,12 @@ describe('migrations', () => {
             `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1`,
           )
         ).map((r: { table_name: string }) => r.table_name);
+      const pgBossSchema = async () =>
+        (await other.dataSource.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgboss'`))[0].n;
+      expect(await tables()).toEqual(['migrations', 'user_profiles', 'users']);
+      expect(await pgBossSchema()).toBe(1);
+      await other.dataSource.undoLastMigration(); // pg-boss's schema and the durable queues
+      expect(await pgBossSchema()).toBe(0);
       expect(await tables()).toEqual(['migrations', 'user_profiles', 'users']);
       await other.dataSource.undoLastMigration(); // the backfill: a no-op
       expect(await tables()).toEqual(['migrations', 'user_profiles', 'users']);
@@ -157,7 +164,7 @@ describe('migrations', () => {
       await later.initialize();
       try {
         const ran = await later.runMigrations();
-        expect(ran.map((m) => m.name)).toEqual([BackfillUserProfiles1732435200002.name]);
+        expect(ran.map((m) => m.name)).toEqual([BackfillUserProfiles1732435200002.name, CreateDurableQueue1732435200003.name]);
       } finally {
         await later.destroy();
       }

@@ -237,7 +237,7 @@ describe('options', () => {
     expect(preSave.receivers()).toEqual([]);
     const plain = new Signal<{ n: number }>({ name: 'plain' });
     expect(() => plain.connect(() => undefined, { phase: 'commit' } as never)).toThrow(/"phase" is only for the post\* model signals/);
-    expect(() => postSave.connect(() => undefined, { sender: Author, phase: 'later' as never })).toThrow(/must be 'transaction', 'commit' or 'rollback'/);
+    expect(() => postSave.connect(() => undefined, { sender: Author, phase: 'later' as never })).toThrow(/must be 'transaction', 'commit', 'rollback' or 'durable'/);
     expect(postSave.receivers()).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ async function kit(dataSource: DataSource, runner: QueryRunner) {
   const captured: Captured<number> = await captureSignals(() => 1, { signals: [invited] });
   const records: SignalRecord[] = captured.records;
   const first = records[0];
-  const phase: 'transaction' | 'commit' | 'rollback' = first.phase;
+  const phase: 'transaction' | 'commit' | 'rollback' | 'durable' = first.phase;
   const flags: boolean[] = [first.batch, first.muted];
   const outcome = first.receivers[0];
   if (outcome.status === 'threw') void outcome.error;

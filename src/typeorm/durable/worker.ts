@@ -1,0 +1,130 @@
+import type { DataSource } from 'typeorm';
+import { SignalsError } from '../../signals/errors';
+import { trace } from '../../signals/trace';
+import { bindQueue, bindingOf, checkQueue, describeDataSource, type Binding } from './binding';
+import { runBatch } from './run';
+
+/**
+ * The options of startSignalsWorker().
+ *
+ * @example
+ * const worker = await startSignalsWorker(dataSource, { boss, concurrency: 4, batchSize: 50 });
+ */
+export interface SignalsWorkerOptions {
+  /** The application's started PgBoss instance (the same database as the DataSource). */
+  boss: unknown;
+  /** Batches run at once, each in its own transaction and connection. Default 1. */
+  concurrency?: number;
+  /** Jobs claimed per batch (and per transaction). Default 50. */
+  batchSize?: number;
+  /** Seconds between looks at an empty queue. Default 0.5. A full batch fetches again at once. */
+  pollInterval?: number;
+  /**
+   * Where errors that are not a receiver's go (the database going away, ...); the loop waits a
+   * poll interval and goes on. Default: console.error with the error's name and message.
+   */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * A running worker.
+ *
+ * @example
+ * const worker = await startSignalsWorker(dataSource, { boss });
+ * process.once('SIGTERM', () => void worker.stop());
+ */
+export interface SignalsWorker {
+  /** Stops claiming jobs and resolves once the running batches have finished (and committed). */
+  stop(): Promise<void>;
+}
+
+function positive(value: unknown, name: string, integer: boolean, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || !Number.isFinite(value)) {
+    throw new TypeError(`startSignalsWorker(): "${name}" must be a ${integer ? 'whole ' : ''}number > 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 'onError']);
+
+/**
+ * Runs the durable receivers connected in this process for the jobs that committed writes
+ * enqueued. Each batch of jobs runs in one transaction on `dataSource`: claim, each receiver
+ * with that transaction's `manager` (in a savepoint of its own), complete, COMMIT. Connect the
+ * same receivers as the writing processes before starting it (a job whose receiver is not
+ * connected here fails and is retried). Binds `boss` to the DataSource like installSignals(),
+ * so durable receivers of the receivers' own writes are enqueued too.
+ *
+ * @example
+ * await dataSource.initialize();
+ * const boss = new PgBoss({ connectionString: process.env.DATABASE_URL, migrate: false });
+ * await boss.start();
+ * connectReceivers(); // the same module the web process imports
+ * const worker = await startSignalsWorker(dataSource, { boss, concurrency: 2 });
+ * process.once('SIGTERM', async () => {
+ *   await worker.stop();
+ *   await boss.stop();
+ *   await dataSource.destroy();
+ * });
+ */
+export async function startSignalsWorker(dataSource: DataSource, options: SignalsWorkerOptions): Promise<SignalsWorker> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('startSignalsWorker(): expected options { boss, concurrency?, batchSize? }');
+  for (const key of Object.keys(options)) {
+    if (!workerKeys.has(key)) throw new TypeError(`startSignalsWorker(): unknown option "${key}" (known: ${[...workerKeys].join(', ')})`);
+  }
+  if (!dataSource?.isInitialized) throw new SignalsError('startSignalsWorker(): the DataSource is not initialized; call dataSource.initialize() first');
+  const boss = checkQueue(options.boss, 'startSignalsWorker()');
+  const concurrency = positive(options.concurrency, 'concurrency', true, 1);
+  const batchSize = positive(options.batchSize, 'batchSize', true, 50);
+  const pollMs = positive(options.pollInterval, 'pollInterval', false, 0.5) * 1000;
+  const onError =
+    options.onError ?? ((error: Error) => console.error(`typeorm-signals worker on ${describeDataSource(dataSource)}: ${error.name}: ${error.message}`));
+  const existing = bindingOf(dataSource);
+  if (existing && existing.boss !== boss) {
+    throw new SignalsError(`startSignalsWorker(): ${describeDataSource(dataSource)} is bound to another PgBoss instance (installSignals); pass that one`);
+  }
+  const unbind = existing ? () => undefined : bindQueue(dataSource, boss);
+  const binding = bindingOf(dataSource) as Binding;
+  await binding.ready();
+
+  let stopping = false;
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      try {
+        const { fetched } = await runBatch(dataSource, binding, batchSize);
+        if (fetched < batchSize && !stopping) await sleep(pollMs);
+      } catch (error) {
+        onError(error instanceof Error ? error : new Error(String(error)));
+        if (!stopping) await sleep(pollMs);
+      }
+    }
+  }
+  if (trace.enabled) trace.note(`durable worker started on "${binding.queue}": concurrency ${concurrency}, batchSize ${batchSize}`);
+  const loops = Array.from({ length: concurrency }, () => loop());
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        for (const wake of [...sleepers]) wake();
+        await Promise.all(loops);
+        unbind();
+        if (trace.enabled) trace.note(`durable worker on "${binding.queue}" stopped`);
+      })();
+      return stopped;
+    },
+  };
+}
