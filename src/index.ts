@@ -5,7 +5,8 @@ export { receiver } from './typeorm/receiver';
 export { SignalsError } from './signals/errors';
 export { configureSignals } from './signals/config';
 export type { FailureReport, SignalsLogger, SignalsSettings } from './signals/config';
-export type { Sender, Disconnect, SendResults, ClassOf } from './signals/types';
+export type { Sender, Disconnect, SendResults, ClassOf, PayloadObject } from './signals/types';
+export type { ReceiverOf, OptionsOf, ArgsOf } from './signals/receiver';
 
 export {
   preSave,
@@ -22,6 +23,9 @@ export {
 // A type only: the ten model signals are the only ones the bridge sends, so users cannot make an eleventh.
 export type {
   ModelSignal,
+  Family,
+  Timing,
+  PhaseFor,
   ModelConnectOptions,
   ModelDisconnectOptions,
   ModelReceiverInfo,
@@ -32,6 +36,7 @@ export type {
 export type { Phase, LivePhase, WriteContext } from './typeorm/phases';
 export type {
   WriteSource,
+  SaveFields,
   EntityId,
   Changes,
   SavePayload,

@@ -23,14 +23,31 @@ export type SentExpectation<P = Record<string, unknown>> = {
   sender?: Sender;
 } & { [K in keyof P]?: unknown };
 
-/** The slice of jest's matcher context the matchers use (no dependency on jest's types). */
-interface MatcherContext {
+/**
+ * The slice of jest's matcher context the matchers use (no dependency on jest's types).
+ *
+ * @example
+ * const context: MatcherContext = { isNot: false, equals: (a, b) => Object.is(a, b) };
+ * toHaveSent.call(context, records, postSave, { sender: User });
+ */
+export interface MatcherContext {
+  /** Whether the matcher runs under `.not`. */
   isNot?: boolean;
+  /** jest's deep equality (recursive, asymmetric matchers allowed). */
   equals(a: unknown, b: unknown): boolean;
 }
 
-interface MatcherResult {
+/**
+ * What a matcher returns to jest.
+ *
+ * @example
+ * const result: MatcherResult = toHaveSent.call(context, records, postSave);
+ * if (!result.pass) console.log(result.message());
+ */
+export interface MatcherResult {
+  /** Whether the expectation held. */
   pass: boolean;
+  /** The failure message (built only when jest shows it). */
   message(): string;
 }
 

@@ -1,4 +1,4 @@
-import { postSave, type BatchPayload, type SavePayload } from '../index';
+import { postSave, type BatchPayload, type Disconnect, type SavePayload } from '../index';
 import { User, UserProfile } from './entities';
 
 /** What ensureProfileExists receives: one postSave batch for User, in the write's transaction. */
@@ -55,7 +55,7 @@ export async function ensureProfileExists({ items, manager }: Pick<SavedUsers, '
  * running inside the write's transaction. Idempotent (a dispatchUid); returns a function that
  * disconnects them.
  */
-export function connectExampleReceivers(): () => boolean {
+export function connectExampleReceivers(): Disconnect {
   return postSave.connect(ensureProfileExists, {
     sender: User,
     batch: true,

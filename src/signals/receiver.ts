@@ -9,7 +9,12 @@ import type { Signal } from './signal';
  * @example
  * type OnRegistered = ReceiverOf<typeof userRegistered>; // Receiver<{ userId: number }>
  */
-export type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any): any } ? R : never;
+export type ReceiverOf<S> = S extends {
+  /** The signal's connect(). */
+  connect(receiver: infer R, options?: any): any;
+}
+  ? R
+  : never;
 
 /**
  * The options type a signal's connect() accepts.
@@ -17,7 +22,12 @@ export type ReceiverOf<S> = S extends { connect(receiver: infer R, options?: any
  * @example
  * const options: OptionsOf<typeof postSave> = { sender: User, phase: 'commit' };
  */
-export type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O): any } ? O : never;
+export type OptionsOf<S> = S extends {
+  /** The signal's connect(). */
+  connect(receiver: any, options?: infer O): any;
+}
+  ? O
+  : never;
 
 /**
  * The argument a receiver gets from any of several signals (a union, so one function fits them all).
@@ -27,7 +37,12 @@ export type OptionsOf<S> = S extends { connect(receiver: any, options?: infer O)
  *   console.log(args.signal.name, args.entityId);
  * }
  */
-export type ArgsOf<S> = S extends { connect(receiver: (args: infer A) => any, options?: any): any } ? A : never;
+export type ArgsOf<S> = S extends {
+  /** The signal's connect(). */
+  connect(receiver: (args: infer A) => any, options?: any): any;
+}
+  ? A
+  : never;
 
 /**
  * @internal Connects `fn` to each signal with the same options and returns `fn`. Options are

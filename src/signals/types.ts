@@ -18,8 +18,21 @@ export type Sender = Function | string;
  */
 export type ClassOf<E> = abstract new (...args: any[]) => E;
 
-/** Rejects payload types that use a reserved key (a compile error at `new Signal<P>()`). */
-export type PayloadObject = object & { signal?: never; sender?: never };
+/**
+ * The payload types a Signal accepts: objects without the reserved keys `signal` and `sender`,
+ * which every receiver gets from the dispatcher (a compile error at `new Signal<P>()`).
+ *
+ * @example
+ * function makeSignal<P extends PayloadObject>(name: string) {
+ *   return new Signal<P>({ name });
+ * }
+ */
+export type PayloadObject = object & {
+  /** Reserved: receivers get the Signal here. */
+  signal?: never;
+  /** Reserved: receivers get the sender here. */
+  sender?: never;
+};
 
 /**
  * The disconnect function returned by connect(): true when this call removed the connection.

@@ -28,9 +28,22 @@ export interface PayloadFamilies<E, Ph extends Phase> {
   /** m2mChanged. */
   m2m: M2MPayload<Ph>;
 }
+/**
+ * The payload family of a model signal: 'save', 'delete', 'load' or 'm2m' (the keys of PayloadFamilies).
+ *
+ * @example
+ * function auditAll<F extends Family>(signal: ModelSignal<F, 'post'>) {
+ *   return signal.connect(({ sender }) => console.log(signal.name, String(sender)), { phase: 'commit' });
+ * }
+ */
 export type Family = keyof PayloadFamilies<unknown, Phase>;
 
-/** 'pre' signals run before the write and may veto it, so they cannot be deferred. */
+/**
+ * Whether a model signal runs before the write ('pre', may veto it, so it cannot be deferred) or after it ('post').
+ *
+ * @example
+ * const signals: Array<ModelSignal<Family, Timing>> = [preSave, postSave, postDelete];
+ */
 export type Timing = 'pre' | 'post';
 /**
  * The phases a model signal of this timing accepts: every phase for post signals, only

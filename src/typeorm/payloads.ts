@@ -47,7 +47,15 @@ export type Changes<E> = {
   };
 };
 
-interface SaveFields<E> {
+/**
+ * The fields of a save payload that do not depend on `partial` (see SavePayload).
+ *
+ * @example
+ * function describeSave({ source, entityId, updateFields }: SaveFields<User>) {
+ *   return `${source} of user ${String(entityId)}: ${updateFields?.join(', ') ?? 'all fields'}`;
+ * }
+ */
+export interface SaveFields<E> {
   /** Changed property names (the SET keys for update()), or undefined when TypeORM does not know. */
   readonly updateFields: readonly string[] | undefined;
   /** The database row before an update (save() of an existing entity, an update() statement's row), else undefined: unknown, not "unchanged". */

@@ -25,8 +25,6 @@ import { openTestDataSource, type TestDataSource } from '../helpers/database';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
-const listen = (disconnect: () => boolean) => void disconnects.push(disconnect);
 
 beforeAll(async () => {
   db = await openTestDataSource(exampleConfig);
@@ -36,7 +34,6 @@ afterAll(async () => {
   await db?.cleanup();
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   await ds.query('TRUNCATE "users", "user_profiles" RESTART IDENTITY CASCADE');
 });
 
@@ -46,9 +43,9 @@ class UserDto {}
 
 describe('describeSignals()', () => {
   test('lists every model signal, in a fixed order, with its receivers as signal.receivers() shows them', () => {
-    listen(connectExampleReceivers());
+    using _example = connectExampleReceivers();
     function auditProfile() {}
-    listen(postSave.connect(auditProfile, { sender: UserProfile, phase: 'commit' }));
+    using _auditProfile = postSave.connect(auditProfile, { sender: UserProfile, phase: 'commit' });
     const described = describeSignals();
     expect(described.map((d) => d.signal.name)).toEqual([
       'preSave',
@@ -89,9 +86,9 @@ describe('describeSignals()', () => {
 
 describe('checkSignals()', () => {
   test('finds nothing wrong with the example set-up', () => {
-    listen(connectExampleReceivers());
-    listen(postSave.connect(() => undefined)); // every sender: always fine
-    listen(postSave.connect(() => undefined, { sender: 'UserProfile' })); // an entity name
+    using _example = connectExampleReceivers();
+    using _everySender = postSave.connect(() => undefined); // every sender: always fine
+    using _byName = postSave.connect(() => undefined, { sender: 'UserProfile' }); // an entity name
     expect(checkSignals(ds)).toEqual([]);
   });
 
@@ -100,10 +97,10 @@ describe('checkSignals()', () => {
     function onImpostor() {}
     function onTypo() {}
     function onNothingLikeIt() {}
-    listen(postSave.connect(onDto, { sender: UserDto }));
-    listen(preSave.connect(onImpostor, { sender: Impostor }));
-    listen(postDelete.connect(onTypo, { sender: 'UserProfil' }));
-    listen(postDelete.connect(onNothingLikeIt, { sender: 'Invoice' }));
+    using _onDto = postSave.connect(onDto, { sender: UserDto });
+    using _onImpostor = preSave.connect(onImpostor, { sender: Impostor });
+    using _onTypo = postDelete.connect(onTypo, { sender: 'UserProfil' });
+    using _onNothingLikeIt = postDelete.connect(onNothingLikeIt, { sender: 'Invoice' });
     const problems = checkSignals(ds);
     const at = (fn: Function) => postSave.receivers().concat(preSave.receivers(), postDelete.receivers()).find((r) => r.receiver === fn)!.connectedAt;
     expect(problems).toEqual([
@@ -140,7 +137,7 @@ describe('checkSignals()', () => {
   });
 
   test('a wrongly-cased entity name is suggested with its case', () => {
-    listen(postSave.connect(() => undefined, { sender: 'userprofile' }));
+    using _lowerCase = postSave.connect(() => undefined, { sender: 'userprofile' });
     expect(checkSignals(ds).map((p) => p.message)).toEqual([expect.stringMatching(/has sender "userprofile", .*; did you mean "UserProfile"\?$/)]);
   });
 
@@ -197,13 +194,13 @@ describe('DEBUG=typeorm-signals trace', () => {
   const traced = (pattern: RegExp) => lines.filter((line) => pattern.test(line));
 
   test('says why a receiver did not run: other sender, muted, queued for commit, dropped by rollback', async () => {
-    listen(postSave.connect(function onProfileSaved() {}, { sender: UserProfile }));
+    using _onProfileSaved = postSave.connect(function onProfileSaved() {}, { sender: UserProfile });
     await users().save({ email: SECRET, name: 'Ada' });
     expect(traced(/postSave sender=User not run/)).toEqual([
       expect.stringMatching(/postSave sender=User not run \(other sender; connected for UserProfile\): onProfileSaved$/),
     ]);
 
-    listen(postSave.connect(function welcome() {}, { sender: User, phase: 'commit' }));
+    using _welcome = postSave.connect(function welcome() {}, { sender: User, phase: 'commit' });
     lines.length = 0;
     await withoutSignals(() => users().save({ email: `b.${SECRET}`, name: 'Bob' }), { signals: [postSave] });
     expect(traced(/not run \(muted\)/)).toEqual([
@@ -225,7 +222,7 @@ describe('DEBUG=typeorm-signals trace', () => {
   });
 
   test('payload values are absent by default and present with configureSignals({ traceValues: true })', async () => {
-    listen(postSave.connect(function onUserSaved() {}, { sender: User }));
+    using _onUserSaved = postSave.connect(function onUserSaved() {}, { sender: User });
     await users().save({ email: SECRET, name: 'Ada' });
     const ran = traced(/postSave sender=User receiver=onUserSaved phase=transaction ok/);
     expect(ran).toHaveLength(1);
