@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // Frames from the library's own dispatch code are skipped so that connectedAt names the user's line.
 // Running from dist/, source maps (node --enable-source-maps, jest, ts-node) turn the library's
@@ -27,9 +28,18 @@ function firstUserFrame(stack: string): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
     if (!match) continue;
-    const file = match[1].replace(/^file:\/\//, '');
+    // ESM frames are file:// URLs, percent-encoded ("my%20app"): connectedAt is a path.
+    const file = match[1].startsWith('file://') ? toPath(match[1]) : match[1];
     if (libraryDirs.some((dir) => file.startsWith(dir)) || file.startsWith('node:')) continue;
     return `${file}:${match[2]}`;
   }
   return undefined;
+}
+
+function toPath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url.slice('file://'.length);
+  }
 }

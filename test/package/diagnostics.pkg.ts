@@ -76,6 +76,8 @@ test('site', () => {
 
   test.each([
     ['plain node', 'site.cjs', commonjs, (file: string) => [process.execPath, file]],
+    // An ESM frame is a percent-encoded file:// URL; connectedAt is the path.
+    ['plain node (ESM .mjs in a folder with a space)', 'with space/site.mjs', typescript, (file: string) => [process.execPath, file]],
     ['node --enable-source-maps', 'site-maps.cjs', commonjs, (file: string) => [process.execPath, '--enable-source-maps', file]],
     ['ts-node', 'site-ts-node.ts', typescript, (file: string) => [process.execPath, 'node_modules/ts-node/dist/bin.js', file]],
     ['tsx (CommonJS .ts)', 'site-tsx.ts', typescript, (file: string) => [process.execPath, 'node_modules/tsx/dist/cli.mjs', file]],
@@ -87,6 +89,7 @@ test('site', () => {
       (file: string) => [process.execPath, 'node_modules/jest/bin/jest.js', '--preset', 'ts-jest', '--rootDir', '.', '--ci', file],
     ],
   ])('under %s', (_how, file, source, command) => {
+    fs.mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
     fs.writeFileSync(path.join(app, file), source);
     const [executable, ...args] = command(file);
     expect(site(run(executable, args, app).stdout)).toBe(`${path.join(app, file)}:3`);
