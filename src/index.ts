@@ -68,3 +68,5 @@ export { withoutSignals } from './signals/mute';
 export type { SignalSelection } from './signals/mute';
 export { describeSignals, checkSignals } from './typeorm/check';
 export type { SignalDescription, SignalProblem, SignalProblemCode } from './typeorm/check';
+export { mapSignals } from './typeorm/map';
+export type { SignalMap, SignalMapStep, SignalMapWhen, SignalMapWrite, MapSignalsOptions } from './typeorm/map';
