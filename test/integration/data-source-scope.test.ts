@@ -60,6 +60,13 @@ test('a receiver limited to a DataSource runs for writes on it only, in every ph
 });
 
 test('the same receiver connected for each DataSource is two connections; disconnect() removes the one it names', async () => {
+  // A criteria delete sends postDelete only for rows it removed, so each delete removes one.
+  let made = 0;
+  const deleteOne = async (ds: DataSource) => {
+    const email = `doomed${made++}@example.com`;
+    await ds.getRepository(User).insert({ email });
+    await ds.getRepository(User).delete({ email });
+  };
   const seen: string[] = [];
   function audit({ dataSource }: { dataSource: DataSource }) {
     seen.push(nameOf(dataSource));
@@ -74,15 +81,15 @@ test('the same receiver connected for each DataSource is two connections; discon
     [audit, 'B'],
   ]);
 
-  await a.getRepository(User).delete({ email: 'nobody@example.com' });
-  await b.getRepository(User).delete({ email: 'nobody@example.com' });
+  await deleteOne(a);
+  await deleteOne(b);
   expect(seen.splice(0)).toEqual(['A', 'B']);
 
   // Without the DataSource, disconnect() looks for an unscoped connection: there is none.
   expect(postDelete.disconnect(audit, { sender: User })).toBe(false);
   expect(postDelete.disconnect(audit, { sender: User, dataSource: b })).toBe(true);
-  await b.getRepository(User).delete({ email: 'nobody@example.com' });
-  await a.getRepository(User).delete({ email: 'nobody@example.com' });
+  await deleteOne(b);
+  await deleteOne(a);
   expect(seen).toEqual(['A']);
   expect(offA()).toBe(true);
 });
