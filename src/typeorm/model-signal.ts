@@ -150,7 +150,7 @@ onEntityNamesChanged(() => {
  *
  * @example
  * // The library's own signals are ModelSignals: postSave, preDelete, m2mChanged, ...
- * postSave instanceof ModelSignal; // true
+ * const signals: Array<ModelSignal<Family, Timing>> = [postSave, preDelete, m2mChanged];
  * postSave.connect(({ instance }) => console.log(instance.email), { sender: User });
  */
 export class ModelSignal<F extends Family, T extends Timing> extends Signal<any> {
@@ -193,12 +193,21 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
     options: DurableConnectOptions & { sender: ClassOf<E>; batch?: false },
   ): Disconnect;
   /**
-   * A durable receiver for every entity (or an entity name string).
+   * A durable batch receiver for every entity (or an entity name string).
+   *
+   * @example
+   * postDelete.connect(({ sender, items }) => audit.deletedMany(String(sender), items.length), {
+   *   phase: 'durable', dispatchUid: 'audit-delete-batches', batch: true,
+   * });
+   */
+  override connect(receiver: DurableBatchReceiver<F, ObjectLiteral>, options: DurableConnectOptions & { batch: true }): Disconnect;
+  /**
+   * A durable per-row receiver for every entity (or an entity name string).
    *
    * @example
    * postDelete.connect(({ sender, entityId }) => audit.deleted(String(sender), entityId), { phase: 'durable', dispatchUid: 'audit-deletes' });
    */
-  override connect(receiver: DurableReceiver<F, ObjectLiteral> | DurableBatchReceiver<F, ObjectLiteral>, options: DurableConnectOptions): Disconnect;
+  override connect(receiver: DurableReceiver<F, ObjectLiteral>, options: DurableConnectOptions & { batch?: false }): Disconnect;
   /**
    * A batch receiver for one entity class: one call per write with all its rows as `items`.
    *
@@ -448,8 +457,8 @@ function payloadProblem(family: Family, p: Record<string, unknown>): string | un
  *
  * @example
  * preSave.connect(({ instance, created }) => {
- *   if (created) instance.slug = slugify(instance.title);
- * }, { sender: Article });
+ *   if (created) instance.title = instance.title.trim();
+ * }, { sender: Post });
  */
 export const preSave = new ModelSignal({ name: 'preSave', family: 'save', timing: 'pre' });
 /**
@@ -466,7 +475,7 @@ export const postSave = new ModelSignal({ name: 'postSave', family: 'save', timi
  *
  * @example
  * preDelete.connect(({ instance }) => {
- *   if (instance?.isAdmin) throw new Error('admins cannot be deleted'); // vetoes the delete
+ *   if (instance?.email === 'admin@example.com') throw new Error('the admin cannot be deleted'); // vetoes the delete
  * }, { sender: User });
  */
 export const preDelete = new ModelSignal({ name: 'preDelete', family: 'delete', timing: 'pre' });
@@ -510,7 +519,7 @@ export const postRestore = new ModelSignal({ name: 'postRestore', family: 'delet
  *
  * @example
  * postLoad.connect(({ instance }) => {
- *   instance.displayName = instance.name ?? instance.email;
+ *   instance.name ??= instance.email; // a display name for users who gave none
  * }, { sender: User });
  */
 export const postLoad = new ModelSignal({ name: 'postLoad', family: 'load', timing: 'post' });

@@ -139,7 +139,7 @@ export interface DeletePayload<E = ObjectLiteral, Ph extends Phase = Phase> exte
  *
  * @example
  * postLoad.connect(({ instance }: LoadPayload<User>) => {
- *   instance.displayName = instance.name ?? instance.email;
+ *   instance.name ??= instance.email; // a display name for users who gave none
  * }, { sender: User });
  */
 export interface LoadPayload<E = ObjectLiteral> extends WriteContext<'transaction'> {

@@ -8,8 +8,9 @@ import { SignalsError } from '../../signals/errors';
  *
  * @example
  * import { PgBoss } from 'pg-boss';
- * const boss: DurableQueue = new PgBoss({ connectionString: process.env.DATABASE_URL, migrate: false });
+ * const boss = new PgBoss({ connectionString: process.env.DATABASE_URL, migrate: false });
  * await boss.start();
+ * const queue: DurableQueue = boss; // what installSignals(dataSource, { durable: boss }) uses
  */
 export interface DurableQueue {
   /** Inserts jobs in one statement; with `{ db }`, through that connection (the write's transaction). */
