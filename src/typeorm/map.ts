@@ -28,7 +28,7 @@ import { isSignalsSubscriber } from './subscriber';
  * A kind of write, as the map groups them: the TypeORM calls that send the same signals.
  *
  * @example
- * const saves = mapSignals(dataSource).steps.filter((s) => s.write === 'save');
+ * const saves = (await mapSignals(dataSource)).steps.filter((s) => s.write === 'save');
  */
 export type SignalMapWrite = 'save' | 'remove' | 'softRemove' | 'recover' | 'm2m' | 'load';
 
@@ -36,7 +36,7 @@ export type SignalMapWrite = 'save' | 'remove' | 'softRemove' | 'recover' | 'm2m
  * When a step runs, relative to the write.
  *
  * @example
- * const afterCommit = mapSignals(dataSource).steps.filter((s) => s.when === 'after commit');
+ * const afterCommit = (await mapSignals(dataSource)).steps.filter((s) => s.when === 'after commit');
  */
 export type SignalMapWhen = 'before the write' | 'in the transaction' | 'after commit' | 'after rollback' | 'in a worker (durable)';
 
@@ -44,7 +44,7 @@ export type SignalMapWhen = 'before the write' | 'in the transaction' | 'after c
  * One receiver call in the map.
  *
  * @example
- * for (const step of mapSignals(dataSource).steps) console.log(step.entity, step.write, step.order, step.receiver);
+ * for (const step of (await mapSignals(dataSource)).steps) console.log(step.entity, step.write, step.order, step.receiver);
  */
 export interface SignalMapStep {
   /** The entity's name (its class name, or the name of a class-less EntitySchema). */
@@ -73,9 +73,10 @@ export interface SignalMapStep {
  * What mapSignals() returns: the steps, and the same as a text table or a Mermaid flowchart.
  *
  * @example
- * const map = mapSignals(dataSource);
+ * import { writeFileSync } from 'node:fs';
+ * const map = await mapSignals(dataSource);
  * console.log(map.text());
- * fs.writeFileSync('signals.mmd', map.mermaid());
+ * writeFileSync('signals.mmd', map.mermaid());
  */
 export interface SignalMap {
   /** The entities of the DataSource, in its order (junction tables left out). */
@@ -94,7 +95,7 @@ export interface SignalMap {
  * The options of mapSignals().
  *
  * @example
- * mapSignals(dataSource, { cwd: '/srv/app' });
+ * await mapSignals(dataSource, { cwd: '/srv/app' });
  */
 export interface MapSignalsOptions {
   /** connectedAt paths below this folder are shown relative to it. Default: process.cwd(). */
