@@ -429,7 +429,11 @@ const receiverCounts = new WeakMap<Function, number>();
 const dispatchUidCounts = new Map<string, number>();
 
 function countConnection(c: Connection, receiver: Function | undefined, delta: 1 | -1): void {
-  if (receiver !== undefined) receiverCounts.set(receiver, (receiverCounts.get(receiver) ?? 0) + delta);
+  if (receiver !== undefined) {
+    const n = (receiverCounts.get(receiver) ?? 0) + delta;
+    if (n > 0) receiverCounts.set(receiver, n);
+    else receiverCounts.delete(receiver);
+  }
   if (c.dispatchUid !== undefined) {
     const n = (dispatchUidCounts.get(c.dispatchUid) ?? 0) + delta;
     if (n > 0) dispatchUidCounts.set(c.dispatchUid, n);
