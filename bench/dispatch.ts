@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execSync } from 'node:child_process';
 import { Signal } from '../src';
+import { median as medianOf } from './stats';
 
 const BATCH = 500;
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
@@ -260,12 +261,6 @@ async function main(): Promise<void> {
 function dynamicImport(specifier: string): Promise<unknown> {
   // TypeScript compiles import() to require() under module=commonjs; keep a real import().
   return (new Function('s', 'return import(s)') as (s: string) => Promise<unknown>)(specifier);
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function round1(n: number): number {

@@ -25,6 +25,7 @@ import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
 import { diagnosticsComparison } from './diagnostics';
 import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
+import { median } from './stats';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
 import {
   calls,
@@ -427,12 +428,6 @@ function printTable(results: ComparisonResult[], dispatch: DispatchResults | und
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function r2(n: number): number {
   return Math.round(n * 100) / 100;

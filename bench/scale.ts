@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import type { DataSource, EntityManager } from 'typeorm';
 import { postSave, type Disconnect } from '../src';
 import { User } from '../src/example/entities';
+import { median } from './stats';
 import { createDatabase, dropDatabases, settleGc, startServer } from './server';
 import { newUsers, openDataSource, truncate, useInsertExecute } from './variants';
 
@@ -115,12 +116,6 @@ async function heapOnce(ds: DataSource, n: number, withCommitPhase: boolean): Pr
   gc!();
   const afterCommit = process.memoryUsage().heapUsed - baseline;
   return { beforeCommit, afterCommit };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 interface SizeResult {
