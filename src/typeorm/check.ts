@@ -3,7 +3,8 @@ import { SignalsError, describeFunction } from '../signals/errors';
 import type { Sender } from '../signals/types';
 import { allModelSignals, type Family, type ModelReceiverInfo, type ModelSignal, type Timing } from './model-signal';
 import { duplicateCopyMessage } from '../signals/copies';
-import { SignalsSubscriber, isSignalsSubscriber } from './subscriber';
+import { SignalsSubscriber } from './subscriber';
+import { hasSignalsSubscriber, isSignalsSubscriber } from './subscriber-brand';
 
 /**
  * One model signal and its connections, as describeSignals() lists them.
@@ -137,7 +138,7 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
     for (const info of signal.receivers()) {
       const scope = info.dataSource;
       if (scope !== undefined && scope !== dataSource) {
-        const why = !scope.isInitialized ? 'is not initialized (destroyed, or never initialized)' : scope.subscribers.some(isSignalsSubscriber) ? undefined : 'has no SignalsSubscriber';
+        const why = !scope.isInitialized ? 'is not initialized (destroyed, or never initialized)' : hasSignalsSubscriber(scope) ? undefined : 'has no SignalsSubscriber';
         if (why !== undefined) {
           const where = info.connectedAt ? ` (connected at ${info.connectedAt})` : '';
           problems.push({

@@ -19,6 +19,7 @@ import {
 } from './model-signal';
 import type { EntityId, WriteSource } from './payloads';
 import { returningWith, unwatchReturning, watchReturning, type Watch } from './returning';
+import { hasSignalsSubscriber } from './subscriber-brand';
 
 /**
  * Criteria writes name their rows. TypeORM sends one event per update()/delete()/softDelete()/
@@ -74,8 +75,6 @@ export interface CriteriaBuilder {
 
 type Execute = (this: never, ...args: unknown[]) => Promise<unknown>;
 
-const SUBSCRIBER = Symbol.for('typeorm-signals.subscriber');
-
 function wants(signal: AnySignal, sender: Sender): boolean {
   if (signal.hasListeners(sender)) return true;
   const scope = currentScope();
@@ -95,7 +94,7 @@ export function namedKind(builder: CriteriaBuilder): Kind | undefined {
   if (!wants(signals.pre, sender) && !wants(signals.post, sender)) return undefined;
   // Only for DataSources the signals subscriber is installed on: the others send no signal at all.
   const dataSource = builder.dataSource ?? builder.connection;
-  return (dataSource.subscribers as unknown as Array<Record<symbol, unknown>>).some((s) => s?.[SUBSCRIBER] === true) ? kind : undefined;
+  return hasSignalsSubscriber(dataSource) ? kind : undefined;
 }
 
 interface InFlight {

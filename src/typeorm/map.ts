@@ -17,7 +17,7 @@ import {
 } from './model-signal';
 import { learnEntityNames } from './entity-names';
 import { PHASES, type Phase } from './phases';
-import { isSignalsSubscriber } from './subscriber';
+import { hasSignalsSubscriber } from './subscriber-brand';
 
 /**
  * The signal map: for every entity and kind of write, the receivers that run, in the order they
@@ -175,7 +175,7 @@ export async function mapSignals(dataSource: DataSource, options: MapSignalsOpti
     possible.set(metadata.name, writes);
     for (const kind of WRITES) steps.push(...stepsOf(dataSource, metadata, sender, kind, cwd));
   }
-  const installed = dataSource.subscribers.some(isSignalsSubscriber);
+  const installed = hasSignalsSubscriber(dataSource);
   return {
     entities,
     steps,

@@ -330,8 +330,22 @@ export class ModelSignal<F extends Family, T extends Timing> extends Signal<any>
    * has receivers for other senders only: the usual cause is a wrong sender class.
    */
   traceOtherSenders(sender: Sender): void {
-    const others = this.receivers();
+    let others = this.receivers();
     if (others.length === 0) return;
+    const name = describeFunction(sender);
+    const namesake = others.filter((r) => r.sender !== sender && typeof r.sender === 'function' && describeFunction(r.sender) === name);
+    if (namesake.length > 0) {
+      // "sender=User not run (connected for User)" would read as a contradiction: say it is another class.
+      trace.skipped(
+        this.name,
+        sender,
+        namesake.map((r) => r.receiver),
+        `another class also named ${name}: the receivers were connected for a different class object of that name; ` +
+          'usually the entity file is loaded twice (src/ and dist/ both in entities or imports, two paths to one file, or a second copy of the package)',
+      );
+      others = others.filter((r) => !namesake.includes(r));
+      if (others.length === 0) return;
+    }
     const senders = [...new Set(others.map((r) => describeFunction(r.sender)))].join(', ');
     trace.skipped(this.name, sender, others.map((r) => r.receiver), `other sender; connected for ${senders}`);
   }

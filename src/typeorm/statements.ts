@@ -1,8 +1,10 @@
+import type { DataSource } from 'typeorm';
 import { InsertQueryBuilder, QueryBuilder, UpdateQueryBuilder, DeleteQueryBuilder, type EntityMetadata } from 'typeorm';
 import { executeNamed, namedKind, type CriteriaBuilder } from './criteria-rows';
 import { listensInTransaction } from './dispatcher';
 import { senderOf } from './entity-names';
 import { patchInsertKinds } from './insert-kind';
+import { traceMissingSubscriber } from './missing-subscriber';
 import {
   postDelete,
   postRestore,
@@ -16,6 +18,7 @@ import {
   type ModelSignal,
   type Timing,
 } from './model-signal';
+import { trace } from '../signals/trace';
 
 // Patches for TypeORM's write query builders (insert(), update(), delete(), softDelete(),
 // restore(), upsert(), increment() and their query-builder forms all end in one of these
@@ -68,8 +71,13 @@ const OWN_TRANSACTION = Symbol.for('typeorm-signals.own-transaction');
 function patchOwnTransaction(proto: Proto): void {
   if (proto[OWN_TRANSACTION]) return;
   const original = proto.execute;
-  proto.execute = async function execute(this: { expressionMap: ExpressionMap }, ...args: unknown[]) {
+  proto.execute = async function execute(this: { expressionMap: ExpressionMap; connection: DataSource }, ...args: unknown[]) {
     const map = this.expressionMap;
+    // Not only callListeners ones: save() runs its statements with listeners off and broadcasts itself.
+    if (trace.enabled && map.mainAlias?.hasMetadata) {
+      const signals = signalsOf[map.queryType];
+      if (signals !== undefined) traceMissingSubscriber(this.connection, senderOf(map.mainAlias.metadata), signals);
+    }
     // A criteria write something listens to names its rows, in a transaction it manages itself.
     const kind = map.queryType === 'insert' ? undefined : namedKind(this as unknown as CriteriaBuilder);
     if (kind !== undefined) return executeNamed(this as unknown as CriteriaBuilder, kind, original, args);
@@ -115,3 +123,6 @@ export function patchQueryBuilders(): void {
   patchSoftDeleteBuilders();
 }
 
+// With DEBUG=typeorm-signals at start-up, the patches go in at load: a DataSource without the
+// subscriber then still gets its "not sent" line (missing-subscriber.ts).
+if (trace.enabled) patchQueryBuilders();

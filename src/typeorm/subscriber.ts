@@ -37,6 +37,7 @@ import { isNamedStatementEvent } from './criteria-rows';
 import { outcomes } from './insert-outcome';
 import { readReturning } from './returning';
 import { patchQueryBuilders } from './statements';
+import { SUBSCRIBER_BRAND, hasSignalsSubscriber, isSignalsSubscriber } from './subscriber-brand';
 import { bindQueue } from './durable/binding';
 import {
   postDelete,
@@ -62,13 +63,6 @@ import {
   transactionStarted,
 } from './transactions';
 
-// Marks our subscriber across copies of this package (CJS and ESM builds loaded side by side).
-const BRAND = Symbol.for('typeorm-signals.subscriber');
-
-/** @internal Whether an object in dataSource.subscribers is a typeorm-signals subscriber. */
-export function isSignalsSubscriber(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
-}
 
 /**
  * The one TypeORM subscriber that feeds every model signal. List it in the DataSource options
@@ -86,7 +80,7 @@ export function isSignalsSubscriber(value: unknown): boolean {
 @EventSubscriber()
 export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
   /** @internal Marks the subscriber across copies of this package. */
-  readonly [BRAND] = true;
+  readonly [SUBSCRIBER_BRAND] = true;
 
   constructor() {
     patchQueryBuilders();
@@ -302,7 +296,7 @@ export function installSignals(dataSource: DataSource, options: InstallSignalsOp
   }
   learnEntityNames(dataSource);
   const unbind = 'durable' in options ? bindQueue(dataSource, options.durable) : () => undefined;
-  if (dataSource.subscribers.some(isSignalsSubscriber)) return unbind;
+  if (hasSignalsSubscriber(dataSource)) return unbind;
   const subscriber = new SignalsSubscriber();
   (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
   return () => {

@@ -21,6 +21,7 @@ import { exampleConfig } from '../../src/example/data-source';
 import { User, UserProfile } from '../../src/example/entities';
 import { ENSURE_PROFILE_UID, connectExampleReceivers, ensureProfileExists } from '../../src/example/receivers';
 import { captureDebugLines } from '../helpers/debug-lines';
+import { runTypeScript } from '../helpers/run-script';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
 
 let db: TestDataSource;
@@ -219,6 +220,44 @@ describe('DEBUG=typeorm-signals trace', () => {
       expect.stringMatching(/transaction rolled back: 1 commit task\(s\) dropped$/),
     ]);
     for (const line of lines) expect(line).not.toContain('Carol');
+  });
+
+  test('a write on a DataSource without SignalsSubscriber says, once per signal and entity, which receivers it leaves out', async () => {
+    const bare = new DataSource({ ...(ds.options as object), subscribers: [] } as never);
+    await bare.initialize();
+    try {
+      using _welcome = postSave.connect(function sendWelcomeMail() {}, { sender: User });
+      await bare.getRepository(User).save({ email: SECRET, name: 'Ada' });
+      await bare.getRepository(User).save({ email: `b.${SECRET}`, name: 'Bob' });
+      const missing = traced(/not sent/);
+      expect(missing).toEqual([
+        expect.stringMatching(/postSave sender=User not sent: DataSource \(postgres, database "[^"]+"\) has no SignalsSubscriber, .*Receivers that do not run: sendWelcomeMail$/),
+      ]);
+      // preSave has no receiver: no line for it; the DataSource with the subscriber: none either.
+      lines.length = 0;
+      await users().save({ email: `c.${SECRET}`, name: 'Carol' });
+      expect(traced(/not sent/)).toEqual([]);
+      for (const line of lines) expect(line).not.toContain(SECRET);
+    } finally {
+      await bare.destroy();
+    }
+  });
+
+  test('with DEBUG on at start-up, an app whose only DataSource lacks the subscriber gets the line too', async () => {
+    const run = await runTypeScript('test/fixtures/missing-subscriber.ts', { DEBUG: 'typeorm-signals', DEBUG_COLORS: 'no', SIGNALS_URL: db.database.url });
+    expect(run.code).toBe(0);
+    const missing = run.stderr.split('\n').filter((line) => line.includes('not sent'));
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatch(/postSave sender=User not sent: .*has no SignalsSubscriber.*Receivers that do not run: sendWelcomeMail$/);
+    expect(run.stderr).not.toContain('@example.com');
+  });
+
+  test('a receiver connected for another class named User: the line says it is another class, not "other sender User"', async () => {
+    using _impostor = postSave.connect(function onImpostorSaved() {}, { sender: Impostor });
+    await users().save({ email: SECRET, name: 'Ada' });
+    expect(traced(/postSave sender=User not run/)).toEqual([
+      expect.stringMatching(/postSave sender=User not run \(another class also named User: .*loaded twice.*\): onImpostorSaved$/),
+    ]);
   });
 
   test('payload values are absent by default and present with configureSignals({ traceValues: true })', async () => {
