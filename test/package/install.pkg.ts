@@ -146,6 +146,29 @@ describe('installed from the tarball into a new project', () => {
     if (how === 'import') expect(got.sameInstance).toBe(true);
   });
 
+  test('the typeorm-signals bin prints the map of a DataSource file, with the receivers\' own file and line', () => {
+    fs.writeFileSync(
+      path.join(app, 'data-source.cjs'),
+      `const { DataSource, EntitySchema } = require('typeorm');
+const { PGliteDriver } = require('typeorm-pglite');
+const { SignalsSubscriber } = require('typeorm-signals');
+const Note = new EntitySchema({ name: 'Note', tableName: 'notes', columns: { id: { type: Number, primary: true, generated: true } } });
+module.exports.dataSource = new DataSource({ type: 'postgres', driver: new PGliteDriver({}).driver, entities: [Note], subscribers: [SignalsSubscriber] });
+`,
+    );
+    fs.writeFileSync(
+      path.join(app, 'receivers.cjs'),
+      `const { postSave } = require('typeorm-signals');
+postSave.connect(function indexNote() {}, { sender: 'Note', phase: 'commit' });
+`,
+    );
+    const bin = path.join(app, 'node_modules/.bin/typeorm-signals');
+    const out = run(bin, ['map', '-d', 'data-source.cjs', '-r', './receivers.cjs', '--format', 'text'], app).stdout;
+    expect(out).toMatch(/^Note\n  save \/ insert \/ update \/ upsert\n/);
+    expect(out).toMatch(/1 +after commit +postSave +indexNote +"Note" +receivers\.cjs:2\n/);
+    expect(run(bin, ['map', '-d', 'data-source.cjs', '--format', 'mermaid'], app).stdout).toMatch(/^flowchart LR\n/);
+  });
+
   test('TypeScript (moduleResolution nodenext) finds the types of every entry point, for require and for import', () => {
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'];
