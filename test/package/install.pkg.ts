@@ -164,7 +164,7 @@ postSave.connect(function indexNote() {}, { sender: 'Note', phase: 'commit' });
     );
     const bin = path.join(app, 'node_modules/.bin/typeorm-signals');
     const out = run(bin, ['map', '-d', 'data-source.cjs', '-r', './receivers.cjs', '--format', 'text'], app).stdout;
-    expect(out).toMatch(/^Note\n  save \/ insert \/ update \/ upsert\n/);
+    expect(out).toMatch(/^Note\n {2}save \/ insert \/ update \/ upsert\n/);
     expect(out).toMatch(/1 +after commit +postSave +indexNote +"Note" +receivers\.cjs:2\n/);
     expect(run(bin, ['map', '-d', 'data-source.cjs', '--format', 'mermaid'], app).stdout).toMatch(/^flowchart LR\n/);
   });
