@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { SignalsError } from '../signals/errors';
 import { bindingOf, describeDataSource } from '../typeorm/durable/binding';
 import { runBatch } from '../typeorm/durable/run';
+import { positiveOption } from '../typeorm/durable/worker';
 
 /**
  * What drainDurable() resolves to.
@@ -40,7 +41,11 @@ export async function drainDurable(dataSource: DataSource, options: { batchSize?
         'has no durable queue; call installSignals(dataSource, { durable: boss }) in the test set-up',
     );
   }
-  const batchSize = options.batchSize ?? 100;
+  if (typeof options !== 'object' || options === null) throw new TypeError('drainDurable(): options must be an object { batchSize? }');
+  for (const key of Object.keys(options)) {
+    if (key !== 'batchSize') throw new TypeError(`drainDurable(): unknown option "${key}" (known: batchSize)`);
+  }
+  const batchSize = positiveOption('drainDurable()', options.batchSize, 'batchSize', true, 100);
   await binding.ready();
   const result: DrainResult = { ran: 0, failed: 0 };
   for (let i = 0; i < MAX_BATCHES; i++) {

@@ -58,7 +58,7 @@ test('a committed save enqueues one job; drainDurable runs the receiver with ids
   expect(calls).toEqual([]); // nothing runs in the writing process
   const [job] = await jobs();
   expect(job.state).toBe('created');
-  expect(job.data).toEqual({ v: 1, signal: 'postSave', receiver: 'welcome-mail', entity: 'User', depth: 0, entityId: ada.id, created: true, source: 'save', partial: false });
+  expect(job.data).toEqual({ v: 1, deliveryId: expect.any(String), signal: 'postSave', receiver: 'welcome-mail', entity: 'User', depth: 0, entityId: ada.id, created: true, source: 'save', partial: false });
 
   expect(await drainDurable(ds)).toEqual({ ran: 1, failed: 0 });
   expect(calls).toEqual([

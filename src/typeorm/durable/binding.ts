@@ -56,7 +56,7 @@ export interface DurableDbResult {
  * const [job]: FetchedJob[] = await boss.fetch('typeorm-signals');
  */
 export interface FetchedJob {
-  /** The job id: the receiver's `deliveryId`, the same on every retry. */
+  /** The job id: the receiver's `deliveryId` (kept in the data too, since a redrive from the dead-letter queue gives a new id). */
   id: string;
   /** The queue name. */
   name: string;

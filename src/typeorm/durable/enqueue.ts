@@ -39,6 +39,11 @@ export type JobRow = Record<string, unknown>;
 /** @internal The JSON data of a durable job. */
 export interface JobData extends JobRow {
   v: number;
+  /**
+   * The receiver's deliveryId: the job id given at enqueue. Kept in the data because a redrive
+   * from the dead-letter queue makes a job with a new id; the idempotency key must not change.
+   */
+  deliveryId: string;
   signal: string;
   receiver: string;
   entity: string;
@@ -121,7 +126,7 @@ export async function enqueueDurable(
         if (!batch) batches.set(connection, (batch = { signal, sender, items: [] }));
         batch.items.push(item);
       } else {
-        planned.push({ connection, signal, sender, data: { v: JOB_VERSION, signal: signal.name, receiver: connection.dispatchUid!, entity: entityName(dataSource, sender), depth, ...item } });
+        planned.push({ connection, signal, sender, data: { v: JOB_VERSION, deliveryId: randomUUID(), signal: signal.name, receiver: connection.dispatchUid!, entity: entityName(dataSource, sender), depth, ...item } });
       }
     }
   }
@@ -130,7 +135,7 @@ export async function enqueueDurable(
       connection,
       signal,
       sender,
-      data: { v: JOB_VERSION, signal: signal.name, receiver: connection.dispatchUid!, entity: entityName(dataSource, sender), depth, batch: true, items },
+      data: { v: JOB_VERSION, deliveryId: randomUUID(), signal: signal.name, receiver: connection.dispatchUid!, entity: entityName(dataSource, sender), depth, batch: true, items },
     });
   }
   if (planned.length === 0) return;
@@ -152,11 +157,11 @@ export async function enqueueDurable(
   }
   const jobs = planned.map((p) => {
     const extra = durableOf(p.connection);
-    return { id: randomUUID(), data: p.data, retryLimit: extra.retry.limit, retryDelay: extra.retry.delay, retryBackoff: extra.retry.backoff };
+    return { id: p.data.deliveryId, data: p.data, retryLimit: extra.retry.limit, retryDelay: extra.retry.delay, retryBackoff: extra.retry.backoff };
   });
   if (scope !== undefined) {
-    planned.forEach((p, i) =>
-      openEntries(scope, { signal: p.signal, sender: p.sender, payload: { ...p.data, deliveryId: jobs[i].id }, phase: 'durable', batch: p.data.batch === true, muted: false }),
+    planned.forEach((p) =>
+      openEntries(scope, { signal: p.signal, sender: p.sender, payload: { ...p.data }, phase: 'durable', batch: p.data.batch === true, muted: false }),
     );
   }
   await binding.ready();

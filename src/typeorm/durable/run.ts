@@ -88,13 +88,19 @@ function rowArgs(row: JobRow, manager: EntityManager, dataSource: DataSource, se
 
 /** The arguments a durable receiver is called with. */
 function argsFor(resolved: Resolved, data: JobData, job: FetchedJob, manager: EntityManager, dataSource: DataSource): object {
-  const { v: _v, signal: _s, receiver: _r, entity: _e, depth: _d, batch, items, ...row } = data;
-  const context = { deliveryId: job.id, attempt: job.retryCount + 1, manager, dataSource, signal: resolved.signal, sender: resolved.sender };
+  const { v: _v, deliveryId: _id, signal: _s, receiver: _r, entity: _e, depth: _d, batch, items, ...row } = data;
+  const context = { deliveryId: deliveryIdOf(job), attempt: job.retryCount + 1, manager, dataSource, signal: resolved.signal, sender: resolved.sender };
   if (batch) {
     const list = (items ?? []).map((item) => Object.freeze(rowArgs(item, manager, dataSource, resolved.sender)));
     return Object.freeze({ items: Object.freeze(list), ...context });
   }
   return Object.freeze({ ...rowArgs(row, manager, dataSource, resolved.sender), ...context });
+}
+
+/** The job's deliveryId: the id given at enqueue (in its data), which a redrive does not keep as the job id. */
+function deliveryIdOf(job: FetchedJob): string {
+  const id = (job.data as Partial<JobData> | null)?.deliveryId;
+  return typeof id === 'string' ? id : job.id;
 }
 
 function failureOutput(error: unknown, attempt: number): object {
@@ -154,7 +160,7 @@ export async function runBatch(dataSource: DataSource, binding: Binding, batchSi
           context: `durable job ${job.id}, attempt ${attempt}`,
           error,
           attempt,
-          deliveryId: job.id,
+          deliveryId: deliveryIdOf(job),
         });
       }
     }

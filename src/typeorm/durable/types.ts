@@ -14,9 +14,9 @@ import type { Changes, EntityId, WriteSource } from '../payloads';
  * }, { sender: User, phase: 'durable', dispatchUid: 'welcome-mail' });
  */
 export interface DurableContext {
-  /** The job id: fixed when the write enqueued it, the same on every retry. The idempotency key for external calls. */
+  /** The job id given when the write enqueued it: the same on every retry and after a redrive from the dead-letter queue. The idempotency key for external calls. */
   readonly deliveryId: string;
-  /** 1 on the first attempt, 2 on the first retry, ... */
+  /** 1 on the first attempt, 2 on the first retry, ... (a redriven job counts from 1 again). */
   readonly attempt: number;
   /** The worker transaction's manager: writes through it commit with the job's completion, or not at all. */
   readonly manager: EntityManager;

@@ -38,13 +38,16 @@ export interface SignalsWorker {
   stop(): Promise<void>;
 }
 
-function positive(value: unknown, name: string, integer: boolean, fallback: number): number {
+/** @internal An option that must be a (whole) number > 0; a TypeError naming `where` and the option otherwise. */
+export function positiveOption(where: string, value: unknown, name: string, integer: boolean, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)) || !Number.isFinite(value)) {
-    throw new TypeError(`startSignalsWorker(): "${name}" must be a ${integer ? 'whole ' : ''}number > 0, got ${String(value)}`);
+    throw new TypeError(`${where}: "${name}" must be a ${integer ? 'whole ' : ''}number > 0, got ${String(value)}`);
   }
   return value;
 }
+
+const positive = (value: unknown, name: string, integer: boolean, fallback: number) => positiveOption('startSignalsWorker()', value, name, integer, fallback);
 
 const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 'onError']);
 
