@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { Signal, postDelete, postLoad, postSave, preSave, withoutSignals } from '../../src';
 import { signalMatchers, toHaveSent } from '../../src/jest';
+import * as neutral from '../../src/matchers';
 import { captureSignals, type SignalRecord } from '../../src/testing';
 import { exampleConfig } from '../../src/example/data-source';
 import { User, UserProfile } from '../../src/example/entities';
@@ -62,6 +63,11 @@ async function signUpThree(): Promise<SignalRecord[]> {
 test('importing typeorm-signals/jest registered the matchers on the global expect', () => {
   expect(typeof (expect([]) as unknown as Record<string, unknown>).toHaveSent).toBe('function');
   expect(signalMatchers).toEqual({ toHaveSent, toHaveSentTimes: expect.any(Function) });
+});
+
+test('typeorm-signals/jest registers the functions of typeorm-signals/matchers: one implementation for every runner', () => {
+  expect(signalMatchers).toBe(neutral.signalMatchers);
+  expect([toHaveSent, signalMatchers.toHaveSentTimes]).toEqual([neutral.toHaveSent, neutral.toHaveSentTimes]);
 });
 
 describe('toHaveSent', () => {

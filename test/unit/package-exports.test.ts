@@ -23,6 +23,7 @@ test.each([
   ['.', 'index'],
   ['./testing', 'testing/index'],
   ['./jest', 'jest'],
+  ['./matchers', 'matchers'],
 ])('exports["%s"]: require gets the CommonJS build of src/%s.ts, import its .mjs wrapper, each with types', (subpath, file) => {
   const entry = pkg.exports[subpath];
   // The .mjs/.d.mts wrappers are written by scripts/build.mjs next to the CommonJS build and only
