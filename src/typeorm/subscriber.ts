@@ -87,8 +87,8 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 
   // TypeORM re-computes a whole save() when any before-hook exists ("a handler ran"), even one
-  // that does nothing: the before-hooks are getters that hide themselves while their pre signal
-  // has no receiver at all and no capture is open, so an idle plugin costs a save() nothing there.
+  // that does nothing: the before-hooks are getters that hide themselves while their signal has
+  // no receiver at all and no capture is open, so an idle plugin costs a save() nothing there.
   get beforeInsert() {
     return wanted(preSave) ? this.onBeforeInsert : undefined;
   }
@@ -107,6 +107,32 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
 
   get beforeRecover() {
     return wanted(preRestore) ? this.onBeforeRecover : undefined;
+  }
+
+  // The after-hooks hide the same way: TypeORM then builds no event object per row. An m2m
+  // junction row arrives through afterInsert/afterRemove, and DEBUG traces every skipped send.
+  get afterInsert() {
+    return wanted(postSave) || wanted(m2mChanged) || trace.enabled ? this.onAfterInsert : undefined;
+  }
+
+  get afterUpdate() {
+    return wanted(postSave) || trace.enabled ? this.onAfterUpdate : undefined;
+  }
+
+  get afterRemove() {
+    return wanted(postDelete) || wanted(m2mChanged) || trace.enabled ? this.onAfterRemove : undefined;
+  }
+
+  get afterSoftRemove() {
+    return wanted(postSoftDelete) || trace.enabled ? this.onAfterSoftRemove : undefined;
+  }
+
+  get afterRecover() {
+    return wanted(postRestore) || trace.enabled ? this.onAfterRecover : undefined;
+  }
+
+  get afterLoad() {
+    return wanted(postLoad) || trace.enabled ? this.onAfterLoad : undefined;
   }
 
   // Only while a transaction-phase receiver runs in an open transaction (other-connection.ts):
@@ -131,7 +157,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, preSave, event.metadata, insertFields, event);
   }
 
-  afterInsert(event: InsertEvent<ObjectLiteral>) {
+  private onAfterInsert(event: InsertEvent<ObjectLiteral>) {
     // An upsert/orIgnore row the statement left alone was not written (PostgreSQL; insert-outcome.ts).
     if (outcomes.get(event.entity) === 'untouched') return undefined;
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'add', (event.entityId as ObjectLiteral) ?? event.entity);
@@ -143,7 +169,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, preSave, event.metadata, updateFields, event);
   }
 
-  afterUpdate(event: UpdateEvent<ObjectLiteral>) {
+  private onAfterUpdate(event: UpdateEvent<ObjectLiteral>) {
     if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postSave, event.metadata, updateFields, event);
   }
@@ -153,7 +179,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, preDelete, event.metadata, removedFields, event);
   }
 
-  afterRemove(event: RemoveEvent<ObjectLiteral>) {
+  private onAfterRemove(event: RemoveEvent<ObjectLiteral>) {
     if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     if (event.metadata.isJunction) return this.junction(event.queryRunner, event.metadata, 'remove', (event.entityId as ObjectLiteral) ?? event.databaseEntity);
     return this.row(event.queryRunner, postDelete, event.metadata, removedFields, event);
@@ -164,7 +190,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, preSoftDelete, event.metadata, softRemovedFields, event);
   }
 
-  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+  private onAfterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
     if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postSoftDelete, event.metadata, softRemovedFields, event);
   }
@@ -174,12 +200,12 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     return this.row(event.queryRunner, preRestore, event.metadata, recoveredFields, event);
   }
 
-  afterRecover(event: RecoverEvent<ObjectLiteral>) {
+  private onAfterRecover(event: RecoverEvent<ObjectLiteral>) {
     if (isNamedStatementEvent(event.queryRunner, event.metadata, event.entity)) return undefined;
     return this.row(event.queryRunner, postRestore, event.metadata, recoveredFields, event);
   }
 
-  afterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>) {
+  private onAfterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>) {
     if (!event) return undefined;
     return this.row(event.queryRunner, postLoad, event.metadata, loadFields, { entity, event });
   }
@@ -247,7 +273,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
   }
 }
 
-/** Whether a pre signal's hook must be visible to TypeORM: some receiver, or a capture that records every send. */
+/** Whether a signal's hook must be visible to TypeORM: some receiver, or a capture that records every send. */
 function wanted(signal: ModelSignal<Family, Timing>): boolean {
   return signal.hasListeners() || currentScope() !== undefined;
 }
