@@ -11,7 +11,7 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { exampleMigrations } from '../../migrations';
 import {
   SignalsSubscriber,
@@ -24,6 +24,7 @@ import {
   postSoftDelete,
   preSave,
   type EntityId,
+  type SavePayload,
 } from '../../src';
 import { User, UserProfile, exampleEntities } from '../../src/example/entities';
 import { connectExampleReceivers } from '../../src/example/receivers';
@@ -301,6 +302,109 @@ export function describeDriver(target: Target): void {
         );
         await expect(authors().delete({ name: 'old' })).rejects.toThrow('refused');
         expect(await ids('authors')).toHaveLength(3);
+      });
+    });
+
+    describe('listened writes outside a transaction are atomic with their receivers', () => {
+      const refuse = () => {
+        throw new Error('refused');
+      };
+      const transactionStatements = (q: string[]) => q.filter((sql) => /^\s*(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)\b/i.test(sql));
+      const authorRows = async () => (await ds.query('SELECT name, posts FROM authors ORDER BY id')).map((r: { name: string; posts: number | string }) => `${r.name}:${Number(r.posts)}`);
+      const paths: Array<{ name: string; signal: typeof postSave | typeof postDelete; seed?: 'deleted'; write: () => Promise<unknown> }> = [
+        { name: 'insert()', signal: postSave, write: () => authors().insert({ name: 'new' }) },
+        { name: 'update(criteria)', signal: postSave, write: () => authors().update({ name: 'seed' }, { name: 'changed' }) },
+        { name: 'increment()', signal: postSave, write: () => authors().increment({ name: 'seed' }, 'posts', 5) },
+        { name: 'delete()', signal: postDelete, write: () => authors().delete({ name: 'seed' }) },
+        { name: 'softDelete()', signal: postSoftDelete, write: () => authors().softDelete({ name: 'seed' }) },
+        { name: 'restore()', signal: postRestore, seed: 'deleted', write: () => authors().restore({ name: 'seed' }) },
+        { name: 'a query-builder insert().execute()', signal: postSave, write: () => ds.createQueryBuilder().insert().into(Author).values([{ name: 'a' }, { name: 'b' }]).execute() },
+        { name: 'a query-builder update().execute()', signal: postSave, write: () => ds.createQueryBuilder().update(Author).set({ posts: 0 }).where('name = :name', { name: 'seed' }).execute() },
+      ];
+
+      test.each(paths)('a throwing transaction-phase receiver rolls back $name', async ({ signal, seed, write }) => {
+        await authors().insert({ name: 'seed', posts: 10 });
+        if (seed === 'deleted') await authors().softDelete({ name: 'seed' });
+        const before = await authorRows();
+        listen(() => (signal as typeof postSave).connect(refuse, { sender: Author }));
+        queries.start();
+        await expect(write()).rejects.toThrow('refused');
+        const statements = transactionStatements(queries.stop());
+        expect(statements.map((q) => /ROLLBACK/i.test(q))).toEqual([false, true]);
+        expect(await authorRows()).toEqual(before);
+      });
+
+      test("the receiver's writes through manager commit with the statement; commit receivers run after that COMMIT", async () => {
+        const log: string[] = [];
+        listen(() =>
+          postSave.connect(
+            async ({ manager, queryRunner }) => {
+              log.push(`transaction active=${queryRunner?.isTransactionActive}`);
+              await manager.insert(Tag, { label: 'from-receiver' });
+            },
+            { sender: Author },
+          ),
+        );
+        listen(() => postSave.connect(async () => void log.push(`commit: ${(await ids('tags')).length} tag`), { sender: Author, phase: 'commit' }));
+        await authors().insert({ name: 'Ada' });
+        expect(log).toEqual(['transaction active=true', 'commit: 1 tag']);
+        expect(await ids('authors')).toHaveLength(1);
+      });
+
+      test('only a commit-phase receiver: insert() gets no BEGIN/COMMIT; update(criteria) one, to lock and name the rows it writes', async () => {
+        const commits: unknown[] = [];
+        listen(() => postSave.connect(({ entityId }) => void commits.push(entityId), { sender: Author, phase: 'commit' }));
+        queries.start();
+        await authors().insert({ name: 'Ada' });
+        await authors().delete({ name: 'nobody' });
+        expect(transactionStatements(queries.stop())).toEqual([]);
+        queries.start();
+        await authors().update({ name: 'Ada' }, { name: 'Lovelace' });
+        expect(transactionStatements(queries.stop()).map((q) => /COMMIT/i.test(q))).toEqual([false, true]);
+        const [id] = await ids('authors');
+        expect(commits).toEqual([id, id]);
+      });
+    });
+
+    describe('a model signal sent by hand behaves like a write', () => {
+      function payloadOf(author: Author, manager: EntityManager): SavePayload<Author> {
+        return {
+          instance: author,
+          created: false,
+          partial: false,
+          source: 'save',
+          entityId: author.id,
+          updateFields: undefined,
+          previous: undefined,
+          changes: undefined,
+          data: undefined,
+          metadata: ds.getMetadata(Author),
+          manager,
+          queryRunner: manager.queryRunner as QueryRunner,
+          dataSource: ds,
+        };
+      }
+
+      test('inside a transaction: commit receivers wait for the COMMIT, batch receivers get the row as their items', async () => {
+        await authors().insert({ name: 'Ada' });
+        const author = (await authors().findOneByOrFail({ name: 'Ada' })) as Author;
+        const log: string[] = [];
+        listen(() => postSave.connect(({ items }) => void log.push(`batch ${items.map((i) => i.entityId).join(',')}`), { sender: Author, batch: true }));
+        listen(() => postSave.connect(() => void log.push('commit'), { sender: Author, phase: 'commit' }));
+        listen(() => postSave.connect(() => void log.push('rollback'), { sender: Author, phase: 'rollback' }));
+        await ds.transaction(async (manager) => {
+          await postSave.send(Author, payloadOf(author, manager));
+          log.push('sent');
+        });
+        expect(log).toEqual([`batch ${author.id}`, 'sent', 'commit']);
+        log.length = 0;
+        await expect(
+          ds.transaction(async (manager) => {
+            await postSave.send(Author, payloadOf(author, manager));
+            throw new Error('undo');
+          }),
+        ).rejects.toThrow('undo');
+        expect(log).toEqual([`batch ${author.id}`, 'rollback']);
       });
     });
 
