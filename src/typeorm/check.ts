@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SignalsError, describeFunction } from '../signals/errors';
+import { bindingOf, describeDataSource, servesDurable } from './durable/binding';
 import type { Sender } from '../signals/types';
 import { allModelSignals, type Family, type ModelReceiverInfo, type ModelSignal, type Timing } from './model-signal';
 import { duplicateCopyMessage } from '../signals/copies';
@@ -36,13 +37,20 @@ export function describeSignals(): SignalDescription[] {
 /**
  * What checkSignals() can find: a receiver whose sender is no entity of the DataSource, a
  * receiver limited to a DataSource that cannot send (not initialized, or without the
- * subscriber), the subscriber missing, installed more than once, or a second copy of
- * typeorm-signals in the process.
+ * subscriber), the subscriber missing, installed more than once, a second copy of
+ * typeorm-signals in the process, or a durable receiver the DataSource cannot serve.
  *
  * @example
  * const missing = checkSignals(dataSource).some((p) => p.code === 'not-installed');
  */
-export type SignalProblemCode = 'unknown-sender' | 'unknown-data-source' | 'not-installed' | 'installed-twice' | 'duplicate-copy';
+export type SignalProblemCode =
+  | 'unknown-sender'
+  | 'unknown-data-source'
+  | 'not-installed'
+  | 'installed-twice'
+  | 'duplicate-copy'
+  | 'durable-unsupported'
+  | 'durable-unbound';
 
 /**
  * Something checkSignals() found that makes receivers not run (or not as expected).
@@ -55,9 +63,9 @@ export interface SignalProblem {
   code: SignalProblemCode;
   /** What is wrong and how to fix it; names signals, receivers, senders and call sites, never values. */
   message: string;
-  /** 'unknown-sender', 'unknown-data-source': the signal of the receiver. */
+  /** 'unknown-sender', 'unknown-data-source', 'durable-*': the signal of the receiver. */
   signal?: ModelSignal<Family, Timing>;
-  /** 'unknown-sender', 'unknown-data-source': the receiver that will never run. */
+  /** 'unknown-sender', 'unknown-data-source': the receiver that will never run; 'durable-*': the receiver whose writes fail. */
   receiver?: Function;
   /** 'unknown-sender': the sender it was connected with. */
   sender?: Sender;
@@ -77,6 +85,11 @@ export interface SignalProblem {
  * - 'duplicate-copy': another copy of typeorm-signals (another folder) is loaded in the process,
  *   with its own signals and subscriber; the message names both folders, and says so when this
  *   DataSource's SignalsSubscriber is the other copy's (then no receiver of this copy runs for it).
+ * - 'durable-unsupported': a phase 'durable' receiver listens to writes of this DataSource, which
+ *   is not PostgreSQL (MariaDB, MySQL, SQLite), so there is no pg-boss queue its jobs could commit
+ *   with: every such write fails;
+ * - 'durable-unbound': the same on PostgreSQL without a queue bound
+ *   (installSignals(dataSource, { durable: boss })): every such write fails and rolls back.
  *
  * Receivers connected for every sender are always fine. The senders of receivers limited to
  * another DataSource are checked when that DataSource is; an application with several
@@ -154,8 +167,12 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
         continue;
       }
       const sender = info.sender;
-      if (sender === undefined) continue;
-      if (typeof sender === 'function' ? classes.has(sender) : names.has(sender)) continue;
+      const known = sender === undefined || (typeof sender === 'function' ? classes.has(sender) : names.has(sender));
+      if (known && info.phase === 'durable') {
+        const problem = durableProblem(dataSource, signal, info);
+        if (problem) problems.push(problem);
+      }
+      if (known) continue;
       problems.push({
         code: 'unknown-sender',
         message: unknownSenderMessage(signal.name, info, sender, classes, names),
@@ -166,6 +183,25 @@ export function checkSignals(dataSource: DataSource): SignalProblem[] {
     }
   }
   return problems;
+}
+
+/** A durable receiver of this DataSource's writes that it cannot enqueue for, or undefined. */
+function durableProblem(dataSource: DataSource, signal: ModelSignal<Family, Timing>, info: ModelReceiverInfo): SignalProblem | undefined {
+  const unsupported = !servesDurable(dataSource);
+  if (!unsupported && bindingOf(dataSource)) return undefined;
+  const where = info.connectedAt ? ` (connected at ${info.connectedAt})` : '';
+  const head = `checkSignals(): durable receiver "${info.dispatchUid}" (${describeFunction(info.receiver)}) of ${signal.name}${where}`;
+  return {
+    code: unsupported ? 'durable-unsupported' : 'durable-unbound',
+    message: unsupported
+      ? `${head} listens to writes of ${describeDataSource(dataSource)}, which is not PostgreSQL, so its jobs have no queue to commit with ` +
+        "and those writes fail; use phase 'commit' for it, or limit it (option dataSource) to a PostgreSQL DataSource"
+      : `${head} listens to writes of ${describeDataSource(dataSource)}, which has no durable queue bound, so those writes fail and roll back; ` +
+        'call installSignals(dataSource, { durable: boss }) with your started PgBoss instance at start-up',
+    signal,
+    receiver: info.receiver,
+    ...(info.sender === undefined ? {} : { sender: info.sender }),
+  };
 }
 
 function countReceivers(): number {

@@ -42,7 +42,7 @@ async function kit(dataSource: DataSource, runner: QueryRunner) {
   const flushed: number = await flushOnCommit(runner);
   await flushOnCommit(runner.manager);
   const problems: SignalProblem[] = checkSignals(dataSource);
-  const code: 'unknown-sender' | 'unknown-data-source' | 'not-installed' | 'installed-twice' | 'duplicate-copy' = problems[0].code;
+  const code: 'unknown-sender' | 'unknown-data-source' | 'not-installed' | 'installed-twice' | 'duplicate-copy' | 'durable-unsupported' | 'durable-unbound' = problems[0].code;
   const names: string[] = describeSignals().map((d) => `${d.signal.name}: ${d.receivers.map((r) => r.phase).join()}`);
   return [n, s, phase, flags, flushed, code, names];
 }

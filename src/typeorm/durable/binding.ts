@@ -89,12 +89,12 @@ export function bindingOf(dataSource: DataSource): Binding | undefined {
 const QUEUE_METHODS = ['insert', 'fetch', 'complete', 'fail', 'getQueue', 'createQueue'] as const;
 
 /** @internal Checks that `value` looks like a started PgBoss; TypeError otherwise. */
-export function checkQueue(value: unknown, where: string): DurableQueue {
+export function checkQueue(value: unknown, where: string, option = 'durable'): DurableQueue {
   const missing = QUEUE_METHODS.filter((m) => typeof (value as Record<string, unknown> | null)?.[m] !== 'function');
   if (missing.length > 0) {
     throw new TypeError(
-      `${where}: "durable" must be a started PgBoss instance from pg-boss >= 12 (new PgBoss(...), then await boss.start()); ` +
-        `got ${value === null ? 'null' : typeof value}${typeof value === 'object' && value !== null ? ` without ${missing.join(', ')}()` : ''}`,
+      `${where}: "${option}" must be a started PgBoss instance from pg-boss >= 12 (new PgBoss(...), then await boss.start()); ` +
+        `got ${value === null ? 'null' : typeof value}${typeof value === 'object' && value !== null ? ` without ${missing.map((m) => `${m}()`).join(', ')}` : ''}`,
     );
   }
   return value as DurableQueue;

@@ -7,7 +7,7 @@ import { trace } from '../../signals/trace';
 import type { Sender } from '../../signals/types';
 import type { Family, ModelSignal, Timing } from '../model-signal';
 import { phaseOf } from '../phases';
-import { bindingOf, describeDataSource, runnerDb } from './binding';
+import { bindingOf, describeDataSource, runnerDb, servesDurable } from './binding';
 import { UnserializableValue, encode } from './codec';
 import { MAX_DURABLE_DEPTH, runningJob } from './context';
 import type { DurableExtra } from './options';
@@ -145,7 +145,9 @@ export async function enqueueDurable(
     throw new SignalsError(
       `Signal "${first.signal.name}": durable receiver "${first.connection.dispatchUid}" for sender ${describeFunction(first.sender)} ` +
         `has no queue on ${describeDataSource(dataSource)}, so the write is rolled back rather than its job lost. ` +
-        'Bind one at start-up: installSignals(dataSource, { durable: boss }) with your started PgBoss instance',
+        (servesDurable(dataSource)
+          ? 'Bind one at start-up: installSignals(dataSource, { durable: boss }) with your started PgBoss instance'
+          : "Durable receivers need PostgreSQL: use phase 'commit' for it, or limit it (option dataSource) to a PostgreSQL DataSource"),
     );
   }
   if (depth > MAX_DURABLE_DEPTH) {

@@ -77,7 +77,7 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
     if (!workerKeys.has(key)) throw new TypeError(`startSignalsWorker(): unknown option "${key}" (known: ${[...workerKeys].join(', ')})`);
   }
   if (!dataSource?.isInitialized) throw new SignalsError('startSignalsWorker(): the DataSource is not initialized; call dataSource.initialize() first');
-  const boss = checkQueue(options.boss, 'startSignalsWorker()');
+  const boss = checkQueue(options.boss, 'startSignalsWorker()', 'boss');
   const concurrency = positive(options.concurrency, 'concurrency', true, 1);
   const batchSize = positive(options.batchSize, 'batchSize', true, 50);
   const pollMs = positive(options.pollInterval, 'pollInterval', false, 0.5) * 1000;
