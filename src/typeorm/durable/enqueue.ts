@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { SignalsError, describeFunction } from '../../signals/errors';
-import { isMuted, openEntries, type ScopeState } from '../../signals/scope';
-import { liveReceivers, type Connection } from '../../signals/runner';
+import { isMuted, openEntries, receiverMutes, type ScopeState } from '../../signals/scope';
+import { liveReceivers, selects, type Connection } from '../../signals/runner';
 import { trace } from '../../signals/trace';
 import type { Sender } from '../../signals/types';
 import type { Family, ModelSignal, Timing } from '../model-signal';
 import { phaseOf } from '../phases';
 import { bindingOf, describeDataSource, runnerDb, servesDurable } from './binding';
 import { UnserializableValue, encode } from './codec';
-import { MAX_DURABLE_DEPTH, runningJob } from './context';
+import { MAX_DURABLE_DEPTH, rowKey, runningJob } from './context';
 import type { DurableExtra } from './options';
 
 /**
@@ -102,24 +102,40 @@ export async function enqueueDurable(
   const batches = new Map<Connection, { signal: ModelSignal<Family, Timing>; sender: Sender; items: JobRow[] }>();
   for (const row of rows) {
     const { signal, sender } = row;
-    if (scope !== undefined && isMuted(scope, signal, sender, (a, b) => signal.senderMatches(a, b))) {
-      if (trace.enabled) trace.skipped(signal.name, sender, liveReceivers([...row.rows, ...row.batch]), 'muted; no durable job');
-      openEntries(scope, { signal, sender, payload: {}, phase: 'durable', batch: false, muted: true });
-      continue;
-    }
-    for (const connection of [...row.rows, ...row.batch]) {
-      if (current && current.signal === signal.name && current.receiver === connection.dispatchUid) {
-        if (trace.enabled) {
-          trace.note(`${signal.name} sender=${describeFunction(sender)} durable receiver "${connection.dispatchUid}" not enqueued: the write is its own receiver's (job ${current.receiver})`);
+    let connections = [...row.rows, ...row.batch];
+    if (scope !== undefined) {
+      const matches = (a: Sender, b: Sender) => signal.senderMatches(a, b);
+      // withoutSignals() muting the whole send, or single receivers (by function or dispatchUid)
+      const muted = isMuted(scope, signal, sender, matches);
+      const byReceiver = muted ? undefined : receiverMutes(scope, signal, sender, matches);
+      const kept = muted ? [] : byReceiver ? connections.filter((c) => !byReceiver.some((selected) => selects(selected, c))) : connections;
+      if (kept.length < connections.length) {
+        if (trace.enabled) trace.skipped(signal.name, sender, liveReceivers(connections.filter((c) => !kept.includes(c))), 'muted; no durable job');
+        for (const c of connections.filter((c) => !kept.includes(c))) {
+          openEntries(scope, { signal, sender, payload: { receiver: c.dispatchUid }, phase: 'durable', batch: phaseOf(c).batch, muted: true });
         }
-        continue;
+        connections = kept;
       }
+    }
+    for (const connection of connections) {
       const extra = durableOf(connection);
       let item: JobRow;
       try {
         item = jobRow(signal.family, row.fields(), extra.values, dataSource, '');
       } catch (error) {
         throw unserializable(error, signal, sender, connection);
+      }
+      if (
+        current &&
+        current.signal === signal.name &&
+        current.receiver === connection.dispatchUid &&
+        current.entity === entityName(dataSource, sender) &&
+        current.rows.has(rowKey(item.entityId))
+      ) {
+        if (trace.enabled) {
+          trace.note(`${signal.name} sender=${describeFunction(sender)} durable receiver "${connection.dispatchUid}" not enqueued: its own job's receiver wrote the job's row`);
+        }
+        continue;
       }
       if (phaseOf(connection).batch) {
         let batch = batches.get(connection);

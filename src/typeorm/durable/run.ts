@@ -9,7 +9,7 @@ import { phaseOf } from '../phases';
 import type { EntityId } from '../payloads';
 import { runnerDb, type Binding, type FetchedJob } from './binding';
 import { decode } from './codec';
-import { runAsJob } from './context';
+import { rowKey, runAsJob } from './context';
 import type { JobData, JobRow } from './enqueue';
 
 /**
@@ -134,7 +134,8 @@ export async function runBatch(dataSource: DataSource, binding: Binding, batchSi
         resolved = resolve(dataSource, data);
         const args = argsFor(resolved, data, job, runner.manager, dataSource);
         const fn = resolved.receiver;
-        await runAsJob({ signal: data.signal, receiver: data.receiver, depth: typeof data.depth === 'number' ? data.depth : 0 }, async () => {
+        const rows = new Set((data.batch ? (data.items ?? []) : [data]).map((row) => rowKey(row.entityId)));
+        await runAsJob({ signal: data.signal, receiver: data.receiver, entity: data.entity, rows, depth: typeof data.depth === 'number' ? data.depth : 0 }, async () => {
           await fn(args);
         });
         await runner.commitTransaction();
