@@ -18,6 +18,9 @@ export { DataSource } from 'typeorm';
 export { writeFileSync } from 'node:fs';
 export { PgBoss } from 'pg-boss';
 export { WelcomeMailer } from '../src/example/nest/app.module';
+export { Injectable, Module } from '@nestjs/common';
+export { TypeOrmModule } from '@nestjs/typeorm';
+export declare class UsersModule {}
 
 // Application objects the snippets talk to.
 export declare const mailer: any, search: any, audit: any, auditLog: any, cache: any, log: any, logger: any, metrics: any;

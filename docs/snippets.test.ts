@@ -5,7 +5,7 @@
  * TypeScript compiler, as a module of its own. A snippet sees the package's exports (`postSave`,
  * `SavePayload`, ...), the example's entities and the names of docs/snippets.context.ts
  * (`mailer`, `dataSource`, ...) without importing them; what it imports from 'typeorm-signals'
- * (and /testing, /jest) resolves to the sources. An API change that breaks a snippet fails here.
+ * (and /testing, /jest, /nestjs) resolves to the sources. An API change that breaks a snippet fails here.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,12 @@ import ts from 'typescript';
 const ROOT = path.resolve(__dirname, '..');
 const SRC = path.join(ROOT, 'src');
 const CONTEXT = path.join(__dirname, 'snippets.context.ts');
-const ENTRY = { root: path.join(SRC, 'index.ts'), testing: path.join(SRC, 'testing', 'index.ts'), jest: path.join(SRC, 'jest.ts') };
+const ENTRY = {
+  root: path.join(SRC, 'index.ts'),
+  testing: path.join(SRC, 'testing', 'index.ts'),
+  jest: path.join(SRC, 'jest.ts'),
+  nestjs: path.join(SRC, 'nestjs', 'index.ts'),
+};
 /** How a snippet imports a module of this repository. */
 const importPath = (file: string) => file.replace(/\.ts$/, '');
 
@@ -64,13 +69,22 @@ function exampleSnippets(): Snippet[] {
     const seen = new Set<number>();
     const visit = (node: ts.Node) => {
       for (const doc of (node as { jsDoc?: ts.JSDoc[] }).jsDoc ?? []) {
-        for (const tag of doc.tags ?? []) {
-          if (tag.tagName.text !== 'example' || seen.has(tag.pos)) continue;
+        const tags = doc.tags ?? [];
+        tags.forEach((tag, i) => {
+          if (tag.tagName.text !== 'example' || seen.has(tag.pos)) return;
           seen.add(tag.pos);
           const line = source.getLineAndCharacterOfPosition(tag.pos).line + 1;
           const name = (node as { name?: ts.Node }).name?.getText(source) ?? ts.SyntaxKind[node.kind];
-          found.push({ where: `${path.relative(ROOT, file)}:${line} (${name})`, code: ts.getTextOfJSDocComment(tag.comment) ?? '' });
-        }
+          let code = ts.getTextOfJSDocComment(tag.comment) ?? '';
+          // TypeScript reads a decorator at the start of an example's line (`@OnSignal(...)`) as
+          // a tag of its own: decorators are capitalized, JSDoc tags are not; join them back.
+          for (const next of tags.slice(i + 1)) {
+            if (!/^[A-Z]/.test(next.tagName.text)) break;
+            const rest = ts.getTextOfJSDocComment(next.comment) ?? '';
+            code += `\n@${next.tagName.text}${rest.startsWith('(') ? '' : '\n'}${rest}`;
+          }
+          found.push({ where: `${path.relative(ROOT, file)}:${line} (${name})`, code });
+        });
       }
       ts.forEachChild(node, visit);
     };
@@ -112,6 +126,7 @@ function resolveImports(code: string): string {
     if (spec === 'typeorm-signals') return `${keyword}'${importPath(ENTRY.root)}'`;
     if (spec === 'typeorm-signals/testing') return `${keyword}'${importPath(ENTRY.testing)}'`;
     if (spec === 'typeorm-signals/jest') return `${keyword}'${importPath(ENTRY.jest)}'`;
+    if (spec === 'typeorm-signals/nestjs') return `${keyword}'${importPath(ENTRY.nestjs)}'`;
     if (spec.startsWith('.')) return `${keyword}'${importPath(CONTEXT)}'`;
     return whole;
   });
@@ -124,9 +139,9 @@ function exportNames(program: ts.Program, file: string): string[] {
 }
 
 function check(snippets: readonly Snippet[]): string[] {
-  const base = ts.createProgram([ENTRY.root, ENTRY.testing, ENTRY.jest, CONTEXT], options);
+  const base = ts.createProgram([ENTRY.root, ENTRY.testing, ENTRY.jest, ENTRY.nestjs, CONTEXT], options);
   const provided = new Map<string, string>(); // name -> module, first wins
-  for (const file of [ENTRY.root, ENTRY.testing, ENTRY.jest, CONTEXT]) {
+  for (const file of [ENTRY.root, ENTRY.testing, ENTRY.jest, ENTRY.nestjs, CONTEXT]) {
     for (const name of exportNames(base, file)) if (!provided.has(name)) provided.set(name, file);
   }
   const virtual = new Map<string, Snippet & { text: string }>();

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 // frames into <package>/src/... paths, which are skipped too; from src/ both lists are the same.
 const root = path.resolve(__dirname, '..');
 const sourceRoot = path.join(root, '..', 'src');
-const libraryDirs = [root, sourceRoot].flatMap((dir) => [path.join(dir, 'signals') + path.sep, path.join(dir, 'typeorm') + path.sep]);
+// nestjs: @OnSignal captures its own caller, the decorated method's line.
+const libraryDirs = [root, sourceRoot].flatMap((dir) => ['signals', 'typeorm', 'nestjs'].map((sub) => path.join(dir, sub) + path.sep));
 
 /**
  * Captures where a receiver was connected and returns a function that formats it as

@@ -24,6 +24,7 @@ test.each([
   ['./testing', 'testing/index'],
   ['./jest', 'jest'],
   ['./matchers', 'matchers'],
+  ['./nestjs', 'nestjs/index'],
 ])('exports["%s"]: require gets the CommonJS build of src/%s.ts, import its .mjs wrapper, each with types', (subpath, file) => {
   const entry = pkg.exports[subpath];
   // The .mjs/.d.mts wrappers are written by scripts/build.mjs next to the CommonJS build and only
@@ -42,4 +43,14 @@ test('main and types agree with exports["."]; only dist is published', () => {
   expect(`./${pkg.main}`).toBe(pkg.exports['.'].require.default);
   expect(`./${pkg.types}`).toBe(pkg.exports['.'].require.types);
   expect(pkg.files).toEqual(['dist']);
+});
+
+test('@nestjs/* are optional peer dependencies (Nest 10 and 11, @nestjs/typeorm 10 to 12) that only ./nestjs loads', () => {
+  expect(pkg.peerDependencies).toMatchObject({
+    '@nestjs/common': '^10.0.0 || ^11.0.0',
+    '@nestjs/core': '^10.0.0 || ^11.0.0',
+    '@nestjs/typeorm': '^10.0.0 || ^11.0.0 || ^12.0.0',
+  });
+  for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/typeorm']) expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
+  expect(pkg.dependencies ?? {}).not.toHaveProperty('@nestjs/common');
 });
