@@ -1,7 +1,7 @@
 /**
- * `npm run test:reliability`: load, atomicity, faults, recursion, bad input, memory and security
- * checks (test/reliability/*.reliability.ts), kept out of `npm test` because they take a minute
- * or two. Same database set-up as `npm test`: an embedded PostgreSQL unless DATABASE_URL names a
+ * `npm run test:reliability`: load, atomicity, faults, recursion, bad input, memory, security and
+ * durable-receiver checks (test/reliability/*.reliability.ts), kept out of `npm test` because they take
+ * a few minutes. Same database set-up as `npm test`: an embedded PostgreSQL unless DATABASE_URL names a
  * server. The script runs jest under `node --expose-gc` for the memory checks; the summary
  * reporter prints the measured figures once at the end.
  * @type {import('jest').Config}

@@ -3,24 +3,8 @@
 // jest every connect() pays for source-map-support formatting the stack that connectedAt is read
 // from (~10x slower); here the library runs as compiled JavaScript would, without source maps.
 'use strict';
-const fs = require('node:fs');
 const path = require('node:path');
-const ts = require('typescript');
-
-require.extensions['.ts'] = function compileTs(module, filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    fileName: filename,
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      esModuleInterop: true,
-    },
-  });
-  module._compile(outputText, filename);
-};
+require('./ts-hook.cjs'); // .ts files transpiled as ts-node --transpile-only would (cached)
 
 if (typeof global.gc !== 'function') {
   process.stdout.write(`${JSON.stringify({ error: 'connect-cycles.cjs needs node --expose-gc' })}\n`);

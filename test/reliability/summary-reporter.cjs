@@ -14,6 +14,7 @@ const sections = [
   ['bad input', 'bad-input.reliability.ts'],
   ['memory', 'memory.reliability.ts'],
   ['security', 'security.reliability.ts'],
+  ['durable', 'durable.reliability.ts'],
 ];
 
 const n = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : String(x));
@@ -104,6 +105,48 @@ const lines = {
       `${f.refused}/${f.changeAttempts} changes to a frozen payload refused; instance is the caller's entity: ${f.instanceIsEntity ? 'yes' : 'NO'}; ` +
         `a preSave change to it was persisted: ${f.preSaveChangePersisted ? 'yes' : 'NO'}`,
     ];
+  },
+  durable(f) {
+    const out = [];
+    const w = f.writerKills;
+    if (w) {
+      out.push(
+        `writer process SIGKILLed right after COMMIT ${w.killed}/${w.kills} times (${w.committed} writes committed, ${s1(w.killSeconds)}): ` +
+          `durable receiver ran for ${w.durableRan} (${w.durableLost} lost, ${w.durableRows - w.durableRan} twice, ${w.byWorker} in the worker process);`,
+        `  the same receiver with phase 'commit' ran for ${w.commitRan}: ${w.commitLost} of ${w.committed} lost`,
+      );
+    }
+    const k = f.workerKills;
+    if (k) {
+      out.push(
+        `worker process SIGKILLed inside the receiver ${k.victims}/${k.kills} times: ${k.completed} jobs completed, ${k.effectRows} effect rows for ${k.distinctJobs} jobs ` +
+          `(${k.byVictims} left by a killed worker), ${k.retried} retries used; claimed again and running ${k.reclaimMedianMs.toFixed(1)} ms after the kill ` +
+          `(median; ${k.reclaimMinMs.toFixed(1)}-${k.reclaimMaxMs.toFixed(1)} ms; target ${n(k.targetMs)} ms)`,
+      );
+    }
+    const r = f.rollbacks;
+    if (r) {
+      const kinds = Object.keys(r).filter((key) => key !== 'rolledBackRows');
+      out.push(
+        `rolled-back writes: ${kinds.map((key) => `${key} ${r[key].writes} -> ${r[key].jobs - r[key].committed} jobs`).join(', ')}; ` +
+          `${r['savepoint rollback'] ? r['savepoint rollback'].jobs : '?'} jobs for the committed writes beside the savepoints, ${r.rolledBackRows} rolled-back rows`,
+      );
+    }
+    const p = f.poison;
+    if (p) {
+      out.push(
+        `poison job (retry limit ${p.retryLimit}, delay 0): ${p.attempts} attempts, ${p.reports} onReceiverError reports (attempts ${p.reportAttempts.join(', ')}), ` +
+          `job ${p.state} after ${p.retryCount} retries, ${p.deadLettered} in the dead-letter queue`,
+      );
+    }
+    const b = f.bulk;
+    if (b) {
+      out.push(
+        `2 worker processes over ${n(b.jobs)} jobs: ${n(b.distinct)} done (${b.perWorker.map(n).join(' + ')}), ${b.duplicates} duplicate effects, ${b.left} left; ` +
+          `${s1(b.seconds)} from the first of 10 saves of 1,000 users to the last job done (the saves: ${s1(b.insertSeconds)}; ${n(Math.round(b.jobsPerSecond))} jobs/s overall)`,
+      );
+    }
+    return out;
   },
 };
 
