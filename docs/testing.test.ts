@@ -133,6 +133,55 @@ test('in a test transaction that is rolled back, flushOnCommit() runs the commit
 });
 // end doc
 
+// doc: durable
+import { installSignals } from '../src';
+import { drainDurable } from '../src/testing';
+import { connectWelcomeMail, type WelcomeMail } from '../src/example/receivers';
+// pg-boss is ESM-only: jest's CommonJS sandbox cannot import it, Node's own require can (Node >= 20.19).
+const { PgBoss } = process.getBuiltinModule('node:module').createRequire(__filename)('pg-boss') as typeof import('pg-boss');
+
+describe('the durable welcome mail', () => {
+  const mails: WelcomeMail[] = []; // the mailer's in-memory transport
+  let boss: InstanceType<typeof PgBoss>;
+  let unbind: () => void;
+  let disconnect: () => boolean;
+  beforeAll(async () => {
+    // As the application starts it: migrate: false (the migrations own pg-boss's schema).
+    boss = new PgBoss({ connectionString: db.database.url, migrate: false, supervise: false, schedule: false });
+    await boss.start();
+    unbind = installSignals(dataSource, { durable: boss });
+    disconnect = connectWelcomeMail({ send: (mail) => void mails.push(mail) });
+  });
+  afterAll(async () => {
+    disconnect();
+    unbind();
+    await boss.stop({ graceful: false, close: true });
+  });
+  beforeEach(() => {
+    mails.length = 0;
+  });
+
+  test('the sign-up commits its job; the mail goes out when the job runs', async () => {
+    await dataSource.getRepository(User).save({ email: 'ada@example.com', name: 'Ada' });
+    expect(mails).toEqual([]); // committed, but no worker has run the job yet
+
+    expect(await drainDurable(dataSource)).toEqual({ ran: 1, failed: 0 });
+    expect(mails).toEqual([{ to: 'ada@example.com', subject: 'Welcome, Ada!', idempotencyKey: expect.any(String) }]);
+    expect(await drainDurable(dataSource)).toEqual({ ran: 0, failed: 0 }); // done: it never runs twice
+  });
+
+  test('a rolled-back sign-up leaves no job, and no mail', async () => {
+    const failed = dataSource.transaction(async (manager) => {
+      await manager.save(User, { email: 'bob@example.com' });
+      throw new Error('payment declined');
+    });
+    await expect(failed).rejects.toThrow('payment declined');
+    expect(await drainDurable(dataSource)).toEqual({ ran: 0, failed: 0 });
+    expect(mails).toEqual([]);
+  });
+});
+// end doc
+
 // doc: check-signals
 test('the receivers are connected to entities this DataSource knows', () => {
   expect(checkSignals(dataSource)).toEqual([]);

@@ -1,4 +1,4 @@
-import { postSave, type BatchPayload, type Disconnect, type SavePayload } from '../index';
+import { postSave, type BatchPayload, type Disconnect, type DurableReceiver, type SavePayload } from '../index';
 import { User, UserProfile } from './entities';
 
 /** What ensureProfileExists receives: one postSave batch for User, in the write's transaction. */
@@ -51,9 +51,10 @@ export async function ensureProfileExists({ items, manager }: Pick<SavedUsers, '
 }
 
 /**
- * Connects the example's receivers: ensureProfileExists as a batch receiver of postSave for User,
- * running inside the write's transaction. Idempotent (a dispatchUid); returns a function that
- * disconnects them.
+ * Connects the example's in-transaction receivers: ensureProfileExists as a batch receiver of
+ * postSave for User, running inside the write's transaction. Idempotent (a dispatchUid); returns
+ * a function that disconnects them. It works on every driver; the durable welcome mail
+ * (connectWelcomeMail) needs PostgreSQL and a queue, so it is connected apart.
  */
 export function connectExampleReceivers(): Disconnect {
   return postSave.connect(ensureProfileExists, {
@@ -61,5 +62,64 @@ export function connectExampleReceivers(): Disconnect {
     batch: true,
     phase: 'transaction',
     dispatchUid: ENSURE_PROFILE_UID,
+  });
+}
+
+/** A welcome mail, as the example's Mailer gets it. */
+export interface WelcomeMail {
+  to: string;
+  subject: string;
+  /**
+   * The job's deliveryId: the same on every retry of one delivery. Mail APIs take such a key
+   * (an "Idempotency-Key" header) and send once however often it is retried.
+   */
+  idempotencyKey: string;
+}
+
+/** Where the example's welcome mails go: a mail API in an application, a list in a test. */
+export interface Mailer {
+  send(mail: WelcomeMail): Promise<void> | void;
+}
+
+/** Stands in for a mail API: prints the mail (the example's fake addresses only). */
+export const consoleMailer: Mailer = {
+  send(mail) {
+    console.log(`  mail "${mail.subject}" to ${mail.to} (idempotency key ${mail.idempotencyKey})`);
+  },
+};
+
+/** The dispatchUid of the welcome mail: the jobs name their receiver by it, in every process. */
+export const WELCOME_MAIL_UID = 'typeorm-signals/example:sendWelcomeMail';
+
+/** Six attempts over about ten minutes (10 s, ~20 s, ~40 s, ... apart), then the dead-letter queue. */
+export const WELCOME_MAIL_RETRY = { limit: 5, delay: 10, backoff: true } as const;
+
+/**
+ * The welcome mail, a durable receiver: the sign-up's transaction also inserts its pg-boss job,
+ * so a process that dies right after COMMIT loses no mail (a commit-phase receiver would run in
+ * that process's memory, and die with it), and a worker process sends it. The job carries the
+ * user's id, not the address; the receiver reads the row as it is now (null: deleted since, no
+ * mail). A failed send is retried per WELCOME_MAIL_RETRY with the same idempotency key.
+ */
+export function welcomeMail(mailer: Mailer): DurableReceiver<'save', User> {
+  return async function sendWelcomeMail({ created, load, deliveryId }) {
+    if (!created) return;
+    const user = await load();
+    if (!user) return;
+    await mailer.send({ to: user.email, subject: user.name ? `Welcome, ${user.name}!` : 'Welcome!', idempotencyKey: deliveryId });
+  };
+}
+
+/**
+ * Connects the welcome mail (durable, so the DataSource needs a queue: installSignals(dataSource,
+ * { durable: boss }), PostgreSQL only). Idempotent (a dispatchUid: a second call keeps the first
+ * mailer); returns a function that disconnects it.
+ */
+export function connectWelcomeMail(mailer: Mailer = consoleMailer): Disconnect {
+  return postSave.connect(welcomeMail(mailer), {
+    sender: User,
+    phase: 'durable',
+    dispatchUid: WELCOME_MAIL_UID,
+    retry: WELCOME_MAIL_RETRY,
   });
 }

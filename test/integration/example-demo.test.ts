@@ -31,7 +31,7 @@ async function schemasAndTables(): Promise<string[]> {
   }
 }
 
-test('runs twice on the same database in a fresh schema each time, and leaves nothing behind', async () => {
+test('runs twice on the same database in a fresh schema each time, sends the welcome mails, and leaves nothing behind', async () => {
   for (let i = 0; i < 2; i++) {
     const run = await runTypeScript('src/example/demo.ts', { DATABASE_URL: db.url });
     expect(run.stderr).toBe('');
@@ -42,6 +42,11 @@ test('runs twice on the same database in a fresh schema each time, and leaves no
     expect(run.stdout).toMatch(/postSave\s+User\s+user bob@example\.com\s+false/);
     // the profiles' INSERT ... ON CONFLICT DO NOTHING: PostgreSQL's RETURNING says each was inserted
     expect(run.stdout).toMatch(/postSave\s+UserProfile\s+profile of user 1\s+true/);
+    // the durable welcome mail: queued with the writes, sent by drainDurable, read as the row is now
+    expect(run.stdout).toContain('Welcome mails: 4 pg-boss jobs committed with the writes (3 inserts, 1 update');
+    expect(run.stdout).toContain('0 mails sent so far.');
+    expect(run.stdout).toContain('drainDurable() ran 4 job(s) in this process (0 failed) and sent:');
+    expect(run.stdout).toMatch(/alice@example\.com\s+Welcome, Alice Example!\s+[0-9a-f-]{36}\n\s+bob@example\.com\s+Welcome, Bob B\. Example!\s+[0-9a-f-]{36}\n\s+carol@example\.com\s+Welcome!\s+[0-9a-f-]{36}\n/);
   }
   expect(await schemasAndTables()).toEqual([]);
 }, 90_000);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { m2mChanged, mapSignals, postSave, postSoftDelete, preSave, SignalsSubscriber } from '../../src';
 import { exampleConfig } from '../../src/example/data-source';
-import { connectExampleReceivers } from '../../src/example/receivers';
+import { connectExampleReceivers, connectWelcomeMail } from '../../src/example/receivers';
 import { Author, Post, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource } from '../helpers/database';
 import { ROOT } from '../helpers/run-script';
@@ -149,10 +149,12 @@ const onTypeorm03 = (JSON.parse(fs.readFileSync(path.join(path.dirname(require.r
 
     const db = await openTestDataSource(exampleConfig);
     const off = connectExampleReceivers();
+    const offMail = connectWelcomeMail(); // src/example/connect.ts connects both
     try {
       const map = await mapSignals(db.dataSource, { cwd: ROOT });
       expect(cli.stdout).toBe(`${map.text()}\n\`\`\`mermaid\n${map.mermaid()}\`\`\`\n`);
     } finally {
+      offMail();
       off();
       await db.cleanup();
     }

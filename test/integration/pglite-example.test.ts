@@ -43,7 +43,7 @@ test('migrations, one sign-up and one update: one profile, signals with created 
   expect({ users: result.users, profiles: result.profiles }).toEqual({ users: 1, profiles: 1 });
 });
 
-test('npm run demo works without a database server', async () => {
+test('npm run demo works without a database server, the durable welcome mail included', async () => {
   const run = await runTypeScript('src/example/demo.ts', withoutServer);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
@@ -51,6 +51,11 @@ test('npm run demo works without a database server', async () => {
   expect(run.stdout).toMatch(/3 users, 3 profiles\./);
   expect(run.stdout).toMatch(/postSave\s+UserProfile\s+profile of user 1\s+true/);
   for (const email of ['alice@example.com', 'bob@example.com', 'carol@example.com']) expect(run.stdout).toContain(email);
+  // the durable welcome mail on PGlite: pg-boss on the same instance, jobs run by drainDurable
+  expect(run.stdout).toContain('Welcome mails: 4 pg-boss jobs committed with the writes (3 inserts, 1 update');
+  expect(run.stdout).toContain('drainDurable() ran 4 job(s) in this process (0 failed) and sent:');
+  expect(run.stdout).toMatch(/carol@example\.com\s+Welcome!\s+[0-9a-f-]{36}\n/);
+  expect(run.stdout).toContain('PGlite has one\nconnection, so no worker can claim jobs beside the application here');
   // No timing assertion: the demo takes ~6 s alone (PGlite compiles its WebAssembly at start),
   // and twice that while other jest workers share the CPU.
 });
