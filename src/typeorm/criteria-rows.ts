@@ -3,7 +3,7 @@ import { currentScope } from '../signals/scope';
 import type { Sender } from '../signals/types';
 import { enqueue, listensInTransaction, type Row } from './dispatcher';
 import { senderOf } from './entity-names';
-import { comparable } from './insert-outcome';
+import { comparable, sameValue } from './insert-outcome';
 import {
   postDelete,
   postRestore,
@@ -134,12 +134,13 @@ export async function executeNamed(builder: CriteriaBuilder, kind: Kind, origina
   const ownTransaction = !runner.isTransactionActive && (lockFirst || listensInTransaction(pre, sender) || listensInTransaction(post, sender));
   const wheres = map.wheres.slice();
   const set = map.valuesSet;
+  const shared = sharedOf(runner, set);
   let watch: Watch | undefined;
   try {
     if (ownTransaction) await runner.startTransaction();
     const before = lockFirst ? await lockRows(builder, kind, runner, dataSource) : undefined;
     if (before) restrictTo(builder, metadata, before, dataSource);
-    if (before && wantsPre && before.length > 0) await send(runner, before.map((row) => ({ signal: pre, sender, build: preFields, source: { kind, runner, metadata, set, row } })));
+    if (before && wantsPre && before.length > 0) await send(runner, before.map((row) => ({ signal: pre, sender, build: preFields, source: { kind, runner, metadata, set, shared, row } })));
     if (returning && wantsPost) watch = returnAllColumns(builder, runner, metadata);
     const flight: InFlight = { metadata, kind, set };
     const list = inFlight.get(runner) ?? [];
@@ -156,7 +157,7 @@ export async function executeNamed(builder: CriteriaBuilder, kind: Kind, origina
     }
     if (wantsPost) {
       const written = await writtenRows(kind, runner, metadata, dataSource, before, watch);
-      if (written.length > 0) await send(runner, written.map(([row, previous]) => ({ signal: post, sender, build: postFields, source: { kind, runner, metadata, set, row, previous } })));
+      if (written.length > 0) await send(runner, written.map(([row, previous]) => ({ signal: post, sender, build: postFields, source: { kind, runner, metadata, set, shared, row, previous } })));
     }
     if (ownTransaction) await runner.commitTransaction();
     return result;
@@ -238,7 +239,14 @@ function returnAllColumns(builder: CriteriaBuilder, runner: QueryRunner, metadat
   return watch;
 }
 
-const storedColumns = (metadata: EntityMetadata) => metadata.columns.filter((c) => !c.isVirtual);
+type ColumnMetadata = EntityMetadata['columns'][number];
+const columnsOf = new WeakMap<EntityMetadata, readonly ColumnMetadata[]>();
+/** The columns a row stores, once per entity: changesOf() walks them for every row. */
+function storedColumns(metadata: EntityMetadata): readonly ColumnMetadata[] {
+  let columns = columnsOf.get(metadata);
+  if (columns === undefined) columnsOf.set(metadata, (columns = metadata.columns.filter((c) => !c.isVirtual)));
+  return columns;
+}
 
 /** [row as written, row before] for each row the statement wrote. */
 async function writtenRows(
@@ -299,6 +307,8 @@ interface Source {
   metadata: EntityMetadata;
   /** The statement's SET values (update and increment). */
   set: unknown;
+  /** Their keys and the runner's SaveOptions.data, worked out once per statement. */
+  shared: Shared;
   row: ObjectLiteral;
   previous?: ObjectLiteral;
 }
@@ -315,43 +325,48 @@ function dataOf(runner: QueryRunner): ObjectLiteral | undefined {
   return data && Object.keys(data).length > 0 ? data : undefined;
 }
 
-function setKeys(set: unknown): readonly string[] {
-  return Object.freeze(set && typeof set === 'object' ? Object.keys(set) : []);
+interface Shared {
+  readonly updateFields: readonly string[];
+  readonly data: ObjectLiteral | undefined;
+}
+
+function sharedOf(runner: QueryRunner, set: unknown): Shared {
+  return { updateFields: Object.freeze(set && typeof set === 'object' ? Object.keys(set) : []), data: dataOf(runner) };
 }
 
 /** The pre signal's payload of one row: the row as it is; for an update, the SET values. */
-function preFields({ kind, runner, metadata, set, row }: Source): object {
+function preFields({ kind, metadata, set, shared, row }: Source): object {
   const source = kinds[kind].source;
   if (kind !== 'update') return { instance: row, entityId: idOf(metadata, row), previous: frozen(row), source, metadata };
   return {
     instance: set,
     created: false,
-    updateFields: setKeys(set),
+    updateFields: shared.updateFields,
     previous: frozen(row),
     changes: undefined,
     entityId: idOf(metadata, row),
     source,
     partial: true,
     metadata,
-    data: dataOf(runner),
+    data: shared.data,
   };
 }
 
 /** The post signal's payload of one row: the row as written, the row before, what changed. */
-function postFields({ kind, runner, metadata, set, row, previous }: Source): object {
+function postFields({ kind, metadata, shared, row, previous }: Source): object {
   const source = kinds[kind].source;
   if (kind !== 'update') return { instance: row, entityId: idOf(metadata, row), previous: frozen(previous), source, metadata };
   return {
     instance: row,
     created: false,
-    updateFields: setKeys(set),
+    updateFields: shared.updateFields,
     previous: frozen(previous),
     changes: previous ? changesOf(metadata, previous, row) : undefined,
     entityId: idOf(metadata, row),
     source,
     partial: false,
     metadata,
-    data: dataOf(runner),
+    data: shared.data,
   };
 }
 
@@ -360,7 +375,7 @@ function changesOf(metadata: EntityMetadata, before: ObjectLiteral, after: Objec
   for (const column of storedColumns(metadata)) {
     const from = column.getEntityValue(before);
     const to = column.getEntityValue(after);
-    if (comparable(from) !== comparable(to)) changes[column.propertyPath] = Object.freeze({ from, to });
+    if (!sameValue(from, to)) changes[column.propertyPath] = Object.freeze({ from, to });
   }
   return Object.freeze(changes);
 }

@@ -120,6 +120,20 @@ function sameRow(columns: readonly ColumnMetadata[], value: ObjectLiteral, retur
   return compared > 0;
 }
 
+/**
+ * @internal Whether two reads of a column hold the same value: what comparable() says, without
+ * building its strings for the common cases (the same primitive, two Dates).
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Date && b instanceof Date) {
+    const x = a.getTime();
+    const y = b.getTime();
+    return x === y || (Number.isNaN(x) && Number.isNaN(y));
+  }
+  return comparable(a) === comparable(b);
+}
+
 /** @internal A value in a form two reads of the same column compare equal in. */
 export function comparable(value: unknown): string {
   if (value === null || value === undefined) return '\u0000null';

@@ -65,15 +65,17 @@ export function readReturning(event: AfterQueryEvent): void {
   const rows = Array.isArray(raw) ? raw : raw?.rows;
   if (!Array.isArray(rows)) return;
   const prefix = watch.alias;
+  // TypeORM asked for no RETURNING of its own: it gets no rows, so ours need not be taken out.
+  const keep = !watch.noReturning;
   watch.rows = rows.map((row) => {
     const ours: ObjectLiteral = {};
     for (const key of Object.keys(row)) {
       if (!key.startsWith(prefix)) continue;
       ours[key.slice(prefix.length)] = row[key];
-      delete row[key];
+      if (keep) delete row[key];
     }
     return ours;
   });
-  if (watch.noReturning) rows.length = 0;
+  if (!keep) rows.length = 0;
   watch.onRows?.(watch.rows);
 }
