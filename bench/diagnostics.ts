@@ -1,12 +1,12 @@
 /**
- * (g) What the diagnostics cost on the write path: the other-connection check
+ * (l) What the diagnostics cost on the write path: the other-connection check
  * (src/typeorm/other-connection.ts) against the same dispatch with the check switched off. Its
  * worst case is a transaction-phase receiver that runs a query itself, through the payload's
  * manager as it should: every save() opens a Watch, and every query of the write (BEGIN, the
  * INSERT, the receiver's SELECT, COMMIT) finds the subscriber's query hooks present and asks
  * whether it runs on another connection. One save() per transaction, so the per-write part shows.
  *
- *   BENCH_ONLY=g npm run bench
+ *   BENCH_ONLY=l npm run bench
  */
 import type { EntityManager } from 'typeorm';
 import { postSave } from '../src';
@@ -41,7 +41,7 @@ function savesWithQueryingReceiver(check: boolean): Operation {
 /** The comparison run.ts adds to its list. */
 export function diagnosticsComparison(saves: number, rounds: number, reps: number, fmt: (n: number) => string): ComparisonDef {
   return {
-    id: 'g',
+    id: 'l',
     title: 'other-connection check (issue 14 item 5) on vs. off, receiver querying through its manager',
     sizes: [saves],
     rounds: () => rounds,

@@ -27,10 +27,11 @@ import {
   signupByHand,
   signupByHandNoopSubscribers,
   truncate,
-  useInsertExecute,
+  usePluginExecute,
   type Operation,
   type Subscribers,
 } from './variants';
+import { updateByCriteriaReceiver, updateByHand } from './write-paths';
 
 interface Scenario {
   subscribers: Subscribers;
@@ -46,6 +47,8 @@ const scenarios: Record<string, Scenario> = {
   'by-hand': { subscribers: 'none', op: signupByHand, what: 'signup of N users by hand' },
   'fair-floor': { subscribers: 'noop-subscribers-both', op: signupByHandNoopSubscribers, what: 'signup by hand + no-op subscribers (fair floor)' },
   batch: { subscribers: 'signals', op: signupBatchReceiver, what: 'signup of N users with the batch ensureProfileExists' },
+  'update-by-hand': { subscribers: 'none', op: updateByHand, what: 'update() of N rows by hand: locking find(), update by key, per-row work' },
+  'update-receiver': { subscribers: 'signals', op: updateByCriteriaReceiver, what: 'update() of N rows by criteria, a per-row postSave receiver' },
 };
 
 const NAMES = (process.env.PROFILE_SCENARIOS ?? 'plain,idle,subscriber,noop,fair-floor,batch').split(',');
@@ -104,7 +107,7 @@ function selfTimes(profile: Profile): { total: number; byPlace: Map<string, numb
 
 async function profileScenario(name: string, scenario: Scenario, ds: DataSource, session: Session): Promise<void> {
   const { op } = scenario;
-  useInsertExecute(scenario.subscribers === 'signals');
+  usePluginExecute(scenario.subscribers === 'signals');
   // Warm-up, not profiled.
   for (let i = 0; i < 5; i++) await runOnce(op, ds);
   await session.post('Profiler.setSamplingInterval', { interval: SAMPLING_US });
@@ -130,6 +133,7 @@ async function profileScenario(name: string, scenario: Scenario, ds: DataSource,
 /** One operation (truncate and input first); returns the operation's own CPU time, µs. */
 async function runOnce(op: Operation, ds: DataSource): Promise<number> {
   await truncate(ds);
+  await op.seed?.(ds, N);
   const input = op.prepare(N);
   const disconnect = op.connect?.();
   const cpu = process.cpuUsage();

@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { postSave } from '../src';
 import { diagnosticsComparison } from './diagnostics';
+import { writePathComparisons } from './write-paths';
 import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
 import { median } from './stats';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
@@ -40,7 +41,7 @@ import {
   signupWithReceivers,
   singleSaves,
   truncate,
-  useInsertExecute,
+  usePluginExecute,
   type Operation,
   type Subscribers,
 } from './variants';
@@ -93,7 +94,7 @@ const comparisons: ComparisonDef[] = [
   },
   {
     // Runs before any receiver is dispatched to (see saveUsersWithHooks), so right after (a).
-    id: 'f',
+    id: 'a2',
     title: "process-wide cost of async hooks (enabled by the dispatcher's AsyncLocalStorage)",
     sizes: SIZES,
     rounds: (n) => ROUNDS[n] ?? 5,
@@ -156,7 +157,9 @@ const comparisons: ComparisonDef[] = [
     ],
   },
 ];
-// (g) the diagnostics' cost, in bench/diagnostics.ts.
+// (f) and (g) the write paths other than save(), in bench/write-paths.ts; (l) the diagnostics'
+// cost, in bench/diagnostics.ts.
+comparisons.push(...writePathComparisons(ROUNDS[1000] ?? 5, REPS[1000] ?? 1, SINGLE_SAVES, fmt));
 comparisons.push(diagnosticsComparison(SINGLE_SAVES, ROUNDS[1000] ?? 5, REPS[1000] ?? 1, fmt));
 
 // ---------------------------------------------------------------------------------------------
@@ -170,8 +173,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function timeOnce(variant: VariantDef, ds: DataSource, n: number): Promise<{ wall: number; cpu: number }> {
   const { op } = variant;
   await truncate(ds);
+  await op.seed?.(ds, n);
   const input = op.prepare(n);
-  useInsertExecute(plugin(variant.subscribers));
+  usePluginExecute(plugin(variant.subscribers));
   const disconnect = op.connect?.();
   calls.receiver = 0;
   calls.subscriber = 0;

@@ -28,7 +28,7 @@ import { postSave, type Disconnect } from '../src';
 import { User } from '../src/example/entities';
 import { median } from './stats';
 import { createDatabase, dropDatabases, settleGc, startServer } from './server';
-import { newUsers, openDataSource, truncate, useInsertExecute } from './variants';
+import { newUsers, openDataSource, truncate, usePluginExecute } from './variants';
 
 const SIZES = (process.env.SCALE_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const CHUNK = 1000;
@@ -61,7 +61,7 @@ interface Timed {
 /** One timed transaction of n users; with `plugin`, the three receivers are connected. */
 async function timeOnce(ds: DataSource, n: number, plugin: boolean): Promise<Timed> {
   await truncate(ds);
-  useInsertExecute(plugin);
+  usePluginExecute(plugin);
   const users = newUsers(n, 'x');
   const offs = plugin ? connectReceivers(true) : [];
   counts.row = counts.batchItems = counts.commit = 0;
@@ -93,7 +93,7 @@ interface HeapReading {
 /** Heap over the baseline just before COMMIT and after it, forced GC each time. */
 async function heapOnce(ds: DataSource, n: number, withCommitPhase: boolean): Promise<HeapReading> {
   await truncate(ds);
-  useInsertExecute(true);
+  usePluginExecute(true);
   const offs = connectReceivers(withCommitPhase);
   counts.row = counts.batchItems = counts.commit = 0;
   let beforeCommit = 0;

@@ -5,23 +5,26 @@
  */
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, EventSubscriber, InsertQueryBuilder, type EntitySubscriberInterface, type InsertEvent } from 'typeorm';
+import { DataSource, DeleteQueryBuilder, EventSubscriber, InsertQueryBuilder, UpdateQueryBuilder, type EntitySubscriberInterface, type InsertEvent } from 'typeorm';
 import { postSave, SignalsSubscriber } from '../src';
 import { exampleMigrations } from '../migrations';
 import { User, UserProfile, exampleEntities } from '../src/example/entities';
 import { connectExampleReceivers } from '../src/example/receivers';
 
-// SignalsSubscriber's constructor patches InsertQueryBuilder.prototype.execute for the whole
-// process (to tell insert/upsert apart). TypeORM's own method is kept here, before any
-// SignalsSubscriber exists, so that the variants without the plugin run without any of its code.
+// SignalsSubscriber's constructor patches the execute() of TypeORM's write query builders for the
+// whole process (insert/upsert kinds, criteria rows, a statement's own transaction: statements.ts).
+// TypeORM's own methods are kept here, before any SignalsSubscriber exists, so that the variants
+// without the plugin run without any of its code.
 type Execute = (...args: unknown[]) => Promise<unknown>;
-const insertProto = InsertQueryBuilder.prototype as unknown as { execute: Execute };
-const typeormExecute: Execute = insertProto.execute;
-let signalsExecute: Execute | undefined;
+const builderProtos = [InsertQueryBuilder, UpdateQueryBuilder, DeleteQueryBuilder].map((b) => b.prototype as unknown as { execute: Execute });
+const typeormExecutes: Execute[] = builderProtos.map((p) => p.execute);
+let signalsExecutes: Execute[] | undefined;
 
-/** Puts the InsertQueryBuilder.execute a variant must run with in place (untimed). */
-export function useInsertExecute(plugin: boolean): void {
-  insertProto.execute = plugin ? (signalsExecute ?? insertProto.execute) : typeormExecute;
+/** Puts the query builders' execute() a variant must run with in place (untimed). */
+export function usePluginExecute(plugin: boolean): void {
+  builderProtos.forEach((proto, i) => {
+    proto.execute = plugin ? (signalsExecutes?.[i] ?? proto.execute) : typeormExecutes[i];
+  });
 }
 
 /** Counts receiver and subscriber calls, so that a variant that silently did nothing is caught. */
@@ -93,7 +96,7 @@ export async function openDataSource(url: string, subscribers: Subscribers): Pro
     extra: { max: 2 },
   });
   await dataSource.initialize();
-  if (subscribers === 'signals' && signalsExecute === undefined) signalsExecute = insertProto.execute;
+  if (subscribers === 'signals' && signalsExecutes === undefined) signalsExecutes = builderProtos.map((p) => p.execute);
   // The schema comes from the example migrations, never from synchronize.
   await dataSource.runMigrations({ transaction: 'all' });
   return dataSource;
@@ -119,6 +122,8 @@ export function newUsers(n: number, tag: string): User[] {
 export interface Operation {
   /** Untimed: build the input. */
   prepare(n: number): unknown;
+  /** Untimed, after the tables are emptied and before connect: rows the operation works on. */
+  seed?(dataSource: DataSource, n: number): Promise<void>;
   /** Timed. */
   run(dataSource: DataSource, input: unknown): Promise<void>;
   /** Untimed: connect this variant's receivers; returns the function that disconnects them. */
@@ -138,7 +143,7 @@ export const saveUsers: Operation = {
 
 // The dispatcher's recursion guard is an AsyncLocalStorage: its first run() (the first dispatch
 // to a receiver) enables Node's async hooks for the whole process, for good, so every promise
-// anywhere costs a little more from then on, the baselines of (b)-(d) included. (f) measures that
+// anywhere costs a little more from then on, the baselines of (b)-(d) included. (a2) measures that
 // tax on plain TypeORM with an AsyncLocalStorage of our own, enabled and disabled around each
 // operation; it must run before any receiver has been dispatched to.
 const hookProbe = new AsyncLocalStorage<number>();
