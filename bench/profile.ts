@@ -31,7 +31,7 @@ import {
   type Operation,
   type Subscribers,
 } from './variants';
-import { updateByCriteriaReceiver, updateByHand } from './write-paths';
+import { singleInserts, singleInsertsByHand, updateByCriteriaReceiver, updateByHand } from './write-paths';
 
 interface Scenario {
   subscribers: Subscribers;
@@ -49,6 +49,8 @@ const scenarios: Record<string, Scenario> = {
   batch: { subscribers: 'signals', op: signupBatchReceiver, what: 'signup of N users with the batch ensureProfileExists' },
   'update-by-hand': { subscribers: 'none', op: updateByHand, what: 'update() of N rows by hand: locking find(), update by key, per-row work' },
   'update-receiver': { subscribers: 'signals', op: updateByCriteriaReceiver, what: 'update() of N rows by criteria, a per-row postSave receiver' },
+  'insert-by-hand': { subscribers: 'none', op: singleInsertsByHand, what: 'N x insert(user) in dataSource.transaction() by hand' },
+  'insert-receiver': { subscribers: 'signals', op: singleInserts, what: 'N x insert(user), a transaction-phase receiver (its own transaction)' },
 };
 
 const NAMES = (process.env.PROFILE_SCENARIOS ?? 'plain,idle,subscriber,noop,fair-floor,batch').split(',');

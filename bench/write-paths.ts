@@ -58,7 +58,7 @@ export const updateByHand: Operation = {
 };
 
 /** n separate insert() calls of one user each, outside a transaction. */
-const singleInserts: Operation = {
+export const singleInserts: Operation = {
   prepare: (n) => newUsers(n, 'g'),
   run: async (ds, input) => {
     const repo = ds.getRepository(User);
@@ -68,7 +68,7 @@ const singleInserts: Operation = {
   expect: { users: (n) => n, profiles: () => 0, receiver: (n) => n },
 };
 
-const singleInsertsByHand: Operation = {
+export const singleInsertsByHand: Operation = {
   ...singleInserts,
   connect: undefined,
   run: async (ds, input) => {
