@@ -34,6 +34,8 @@ module.exports = {
       ...shared,
       displayName: 'typeorm-1',
       roots: ['<rootDir>/test', '<rootDir>/docs'],
+      // test/vitest is vitest's project (npm run test:vitest): vitest cannot run under jest.
+      testPathIgnorePatterns: ['/node_modules/', '/test/vitest/'],
     },
     {
       ...shared,

@@ -31,6 +31,7 @@ afterEach(() => dataSource.query('TRUNCATE users, user_profiles RESTART IDENTITY
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SignalRecord } from '../src/testing';
+import { failureOf, fencedBlocks as blocksOf, regions } from '../test/helpers/guide';
 
 // doc: ensure-profile
 test('every user created gets an empty profile, with one batch call per save()', async () => {
@@ -199,58 +200,11 @@ test('the receivers are connected to entities this DataSource knows', () => {
 
 const doc = readFileSync(path.join(__dirname, 'testing.md'), 'utf8');
 const source = readFileSync(__filename, 'utf8');
-
-interface Block {
-  lang: string;
-  marker: string | undefined;
-  body: string;
-  line: number;
-}
-
-/** The fenced blocks of the guide, each with the <!-- ... --> marker on the line before it. */
-function fencedBlocks(markdown: string): Block[] {
-  const lines = markdown.split('\n');
-  const blocks: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const end = lines.indexOf('```', i + 1);
-    if (end < 0) throw new Error(`docs/testing.md:${i + 1}: unclosed code block`);
-    const previous = lines[i - 1]?.match(/^<!--\s*(.+?)\s*-->$/);
-    blocks.push({ lang: open[1], marker: previous?.[1], body: lines.slice(i + 1, end).join('\n'), line: i + 1 });
-    i = end;
-  }
-  return blocks;
-}
-
-/** The regions of this file between "// doc: name" and "// end doc", dedented. */
-function regions(code: string): Map<string, string> {
-  const found = new Map<string, string>();
-  const pattern = /^([ \t]*)\/\/ doc: ([\w-]+)\n([\s\S]*?)^[ \t]*\/\/ end doc$/gm;
-  for (const match of code.matchAll(pattern)) {
-    const indent = match[1];
-    const body = match[3]
-      .replace(/\n$/, '')
-      .split('\n')
-      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
-      .join('\n');
-    found.set(match[2], body);
-  }
-  return found;
-}
+const fencedBlocks = (markdown: string) => blocksOf(markdown, 'docs/testing.md');
 
 /** The guide imports the package by name; this file imports the sources. */
 function asPublished(code: string): string {
   return code.replace(/'\.\.\/src(\/testing|\/jest)?'/g, (_m, sub: string | undefined) => `'typeorm-signals${sub ?? ''}'`);
-}
-
-function failureOf(assertion: () => void): string {
-  try {
-    assertion();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('the assertion was expected to fail');
 }
 
 function failureBlock(name: string): string {
@@ -261,7 +215,8 @@ function failureBlock(name: string): string {
 
 describe('docs/testing.md', () => {
   test('every ```ts block is a region of this file, and every region is in the guide, in the same order', () => {
-    const blocks = fencedBlocks(doc).filter((b) => b.lang === 'ts');
+    // Blocks marked <!-- vitest: name --> are regions of the vitest twin instead (checked below).
+    const blocks = fencedBlocks(doc).filter((b) => b.lang === 'ts' && !b.marker?.startsWith('vitest: '));
     const unmarked = blocks.filter((b) => !b.marker?.startsWith('test: '));
     expect(unmarked.map((b) => `docs/testing.md:${b.line}`)).toEqual([]);
     const code = regions(source);
@@ -269,6 +224,16 @@ describe('docs/testing.md', () => {
     for (const block of blocks) {
       const name = block.marker!.slice('test: '.length);
       expect({ name, code: block.body }).toEqual({ name, code: asPublished(code.get(name)!) });
+    }
+  });
+
+  test('every ```ts block marked vitest: is a region of test/vitest/testing-guide.test.ts, which runs the guide under vitest', () => {
+    const twin = regions(readFileSync(path.join(__dirname, '../test/vitest/testing-guide.test.ts'), 'utf8'));
+    const blocks = fencedBlocks(doc).filter((b) => b.marker?.startsWith('vitest: '));
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const name = block.marker!.slice('vitest: '.length);
+      expect({ name, lang: block.lang, code: block.body }).toEqual({ name, lang: 'ts', code: twin.get(name) });
     }
   });
 

@@ -8,6 +8,12 @@
 // application that both imports and requires typeorm-signals, or whose dependencies do, gets ONE
 // module instance: one set of signals, receivers and configuration. The export names are read
 // from the built module itself, so a wrapper can never miss one.
+//
+// One entry point is ECMAScript-only: typeorm-signals/vitest (src/vitest.mts), because vitest
+// cannot be require()d. tsc compiles a .mts source to a real ESM .mjs/.d.mts, which imports the
+// CommonJS build (one instance again), so there is no wrapper to write; its "require" condition
+// gets the same types as a .d.ts (for TypeScript in CommonJS mode, as vitest's own index.d.cts)
+// and a .cjs that throws an error saying to import it.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +36,10 @@ for (const [subpath, conditions] of Object.entries(pkg.exports)) {
   const esm = conditions.import?.default;
   const esmTypes = conditions.import?.types;
   if (!cjs || !esm || !esmTypes) throw new Error(`package.json exports["${subpath}"]: needs import.{types,default} and require.default`);
+  if (fs.existsSync(path.join(root, 'src', `${esm.slice('./dist/'.length, -'.mjs'.length)}.mts`))) {
+    writeEsmOnly(subpath, conditions);
+    continue;
+  }
   const cjsFile = path.join(root, cjs);
   const base = `./${path.basename(cjs)}`;
   const names = Object.keys(require(cjsFile)).filter((name) => name !== '__esModule' && name !== 'default');
@@ -43,4 +53,22 @@ for (const [subpath, conditions] of Object.entries(pkg.exports)) {
   fs.writeFileSync(path.join(root, esmTypes), `${banner}export * from '${base}';\n`);
   written.push(`${esm} (${names.length} exports)`, esmTypes);
 }
+/** The "require" side of an ECMAScript-only entry point: the types again, and a clear error. */
+function writeEsmOnly(subpath, conditions) {
+  const { types: cjsTypes, default: cjs } = conditions.require;
+  const { types: esmTypes, default: esm } = conditions.import;
+  for (const file of [esm, esmTypes]) {
+    if (!fs.existsSync(path.join(root, file))) throw new Error(`package.json exports["${subpath}"]: tsc did not write ${file}`);
+  }
+  if (!cjs.endsWith('.cjs') || !cjsTypes.endsWith('.d.ts')) throw new Error(`package.json exports["${subpath}"]: an ESM-only entry needs require.{types: *.d.ts, default: *.cjs}`);
+  const name = `${pkg.name}${subpath.slice(1)}`;
+  fs.copyFileSync(path.join(root, esmTypes), path.join(root, cjsTypes));
+  fs.writeFileSync(
+    path.join(root, cjs),
+    `// ${name} is an ECMAScript module only, as vitest is.\n` +
+      `throw new Error(${JSON.stringify(`${name} cannot be loaded with require(): it imports vitest, which is an ECMAScript module only. Use import '${name}' (vitest compiles test files as ECMAScript modules).`)});\n`,
+  );
+  written.push(`${esm} (ESM-only, compiled by tsc)`, cjsTypes, cjs);
+}
+
 console.log(`build: dist/ compiled; ESM wrappers: ${written.join(', ')}`);

@@ -4,8 +4,11 @@
  * temporary folder together with typeorm, reflect-metadata and PGlite from the registry (the npm
  * cache first), and runs a small program there through `require` and through `import`: it saves
  * an entity on PGlite and must see postSave with `created: true`. TypeScript then compiles a
- * .cts and a .mts file against the installed types with moduleResolution nodenext.
+ * .cts and a .mts file against the installed types with moduleResolution nodenext. With vitest
+ * installed there too, a test file that imports typeorm-signals/vitest runs under vitest, and the
+ * vitest augmentation type-checks on its own (no jest types).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, installApp, packInto, packJson, resultLine, run, type Packed } from './helpers';
@@ -26,9 +29,12 @@ afterAll(() => {
 test('the tarball holds dist, README, LICENSE and package.json, and nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
   expect(files.filter((f) => !f.startsWith('dist/'))).toEqual(['LICENSE', 'README.md', 'package.json']);
-  for (const entry of ['index', 'testing/index', 'jest']) {
+  for (const entry of ['index', 'testing/index', 'jest', 'matchers']) {
     for (const ext of ['.js', '.d.ts', '.mjs', '.d.mts']) expect(files).toContain(`dist/${entry}${ext}`);
   }
+  // typeorm-signals/vitest is ESM only (vitest is): no .js, a .cjs that says so.
+  for (const ext of ['.mjs', '.d.mts', '.d.ts', '.cjs']) expect(files).toContain(`dist/vitest${ext}`);
+  expect(files).not.toContain('dist/vitest.js');
   // No example app, tests or TypeScript sources (source maps carry their sources inline).
   expect(files.filter((f) => /example|\.test\.|(?<!\.d)\.ts$/.test(f))).toEqual([]);
   // `npm pack --dry-run` lists the same files.
@@ -115,17 +121,53 @@ export type AnyModelSignal = ModelSignal<'save', 'post'>;
 const typesImports = `import { postSave, preSave, SignalsSubscriber, ModelSignal } from 'typeorm-signals';
 import { captureSignals } from 'typeorm-signals/testing';
 import { signalMatchers } from 'typeorm-signals/jest';
+import { signalMatchers as neutralMatchers, type SignalAssertions } from 'typeorm-signals/matchers';
+export const neutral: typeof signalMatchers = neutralMatchers;
+export type Assertions = SignalAssertions<void>;
+`;
+
+// A vitest user's test file: vitest's default globals: false, the matchers from typeorm-signals/vitest.
+const vitestTest = `import { expect, test } from 'vitest';
+import 'typeorm-signals/vitest';
+import { Signal } from 'typeorm-signals';
+import { captureSignals } from 'typeorm-signals/testing';
+
+class Invitation {}
+const invited = new Signal<{ email: string }>({ name: 'invited' });
+
+test('typeorm-signals/vitest registered toHaveSent and toHaveSentTimes on the expect of vitest', async () => {
+  const { records } = await captureSignals(() => invited.send(Invitation, { email: 'ada@example.com' }));
+  expect(records).toHaveSent(invited, { sender: Invitation, email: 'ada@example.com' });
+  expect(records).not.toHaveSent(invited, { email: 'bob@example.com' });
+  expect(() => expect(records).toHaveSentTimes(invited, 2)).toThrow('Expected invited to be sent 2 times, but it was sent 1 time.');
+});
+`;
+
+// Its types on their own (no jest types, no typeorm-signals/jest): only the vitest augmentation can make them compile.
+const vitestTypes = `import { expect } from 'vitest';
+import 'typeorm-signals/vitest';
+import { postSave } from 'typeorm-signals';
+import type { SignalRecord } from 'typeorm-signals/testing';
+export function check(records: SignalRecord[]): void {
+  expect(records).toHaveSent(postSave, { sender: 'Note', created: true });
+  expect({ records }).toEqual({ records: expect.toHaveSentTimes(postSave, 1) });
+  // @ts-expect-error: a typo in a payload field does not compile
+  expect(records).toHaveSent(postSave, { craeted: true });
+}
 `;
 
 describe('installed from the tarball into a new project', () => {
   let app: string;
   beforeAll(() => {
     app = path.join(work, 'signals-consumer');
-    installApp(app, tarball, ['typeorm', 'reflect-metadata', '@electric-sql/pglite', 'typeorm-pglite']);
+    installApp(app, tarball, ['typeorm', 'reflect-metadata', '@electric-sql/pglite', 'typeorm-pglite', 'vitest']);
     fs.writeFileSync(path.join(app, 'app.cjs'), cjsProgram);
     fs.writeFileSync(path.join(app, 'app.mjs'), esmProgram);
     fs.writeFileSync(path.join(app, 'check.cts'), typesImports + typesBody);
     fs.writeFileSync(path.join(app, 'check.mts'), typesImports + typesBody);
+    fs.writeFileSync(path.join(app, 'signals.test.ts'), vitestTest);
+    fs.writeFileSync(path.join(app, 'vitest-check.cts'), vitestTypes);
+    fs.writeFileSync(path.join(app, 'vitest-check.mts'), vitestTypes);
   });
 
   function result(file: string) {
@@ -173,5 +215,14 @@ postSave.connect(function indexNote() {}, { sender: 'Note', phase: 'commit' });
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'];
     run(process.execPath, [tsc, ...args, '--typeRoots', path.join(ROOT, 'node_modules/@types'), '--types', 'node', 'check.cts', 'check.mts'], app);
+    // typeorm-signals/vitest, in ESM and in CommonJS mode, with vitest's types and no jest's.
+    run(process.execPath, [tsc, ...args, '--typeRoots', path.join(ROOT, 'node_modules/@types'), '--types', 'node', 'vitest-check.cts', 'vitest-check.mts'], app);
+  });
+
+  test('under the installed vitest, import \'typeorm-signals/vitest\' registers toHaveSent; require() of it says to import it', () => {
+    const out = run(process.execPath, [path.join(app, 'node_modules/vitest/vitest.mjs'), 'run', 'signals.test.ts'], app, { CI: '1', NO_COLOR: '1' });
+    expect(out.stdout).toMatch(/Tests +1 passed \(1\)/);
+    const required = spawnSync(process.execPath, ['-e', "require('typeorm-signals/vitest')"], { cwd: app, encoding: 'utf8' });
+    expect([required.status, required.stderr]).toEqual([1, expect.stringContaining("typeorm-signals/vitest cannot be loaded with require(): it imports vitest, which is an ECMAScript module only. Use import 'typeorm-signals/vitest'")]);
   });
 });

@@ -39,6 +39,21 @@ test.each([
   if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([entry.require.types.slice(2)]);
 });
 
+test('exports["./vitest"]: import gets src/vitest.mts compiled to ESM (vitest cannot be required); require gets its types and a .cjs that says so', () => {
+  const entry = pkg.exports['./vitest'];
+  expect(entry).toEqual({
+    import: { types: './dist/vitest.d.mts', default: './dist/vitest.mjs' },
+    require: { types: './dist/vitest.d.ts', default: './dist/vitest.cjs' },
+  });
+  // tsc writes dist/vitest.mjs and .d.mts from the .mts source; scripts/build.mjs the other two.
+  expect(existsSync(path.join(root, 'src/vitest.mts'))).toBe(true);
+  expect(existsSync(path.join(root, 'src/vitest.ts'))).toBe(false);
+  expect(pkg.typesVersions['*'].vitest).toEqual(['dist/vitest.d.ts']);
+  // vitest is needed only by those who import this entry point.
+  expect([pkg.peerDependencies.vitest, pkg.peerDependenciesMeta.vitest]).toEqual([expect.any(String), { optional: true }]);
+  expect(pkg.dependencies?.vitest).toBeUndefined();
+});
+
 test('main and types agree with exports["."]; only dist is published', () => {
   expect(`./${pkg.main}`).toBe(pkg.exports['.'].require.default);
   expect(`./${pkg.types}`).toBe(pkg.exports['.'].require.types);
