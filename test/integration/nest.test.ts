@@ -1,7 +1,8 @@
 /**
  * The NestJS example (src/example/nest/app.module.ts) booted in a Nest testing module on a test
- * database: @nestjs/typeorm creates and migrates the DataSource, a provider installs the signals
- * on it, and another provider's receiver (with an injected dependency) runs for a save.
+ * database: @nestjs/typeorm creates and migrates the DataSource, SignalsModule installs the signals
+ * on it, and a provider's @OnSignal method (with an injected dependency) runs for a save.
+ * test/integration/nest-module.test.ts covers the module itself (two DataSources, bad declarations).
  */
 import 'reflect-metadata';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -35,17 +36,18 @@ async function boot(): Promise<TestingModule> {
     ],
   }).compile();
   moduleRef.useLogger(false);
-  await moduleRef.init(); // onModuleInit: the signals are installed, the receivers connected
+  await moduleRef.init(); // SignalsModule's onModuleInit: the signals are installed, the receivers connected
   return moduleRef;
 }
 
-test('a provider connected by dependency injection runs its receiver for a save, after COMMIT', async () => {
+test('an @OnSignal method of a provider runs for a save, after COMMIT, with its injected dependency', async () => {
   const app = await boot();
   try {
     const dataSource = app.get<DataSource>(getDataSourceToken());
     expect(dataSource.subscribers.filter((s) => s instanceof SignalsSubscriber)).toHaveLength(1);
     const users = app.get<Repository<User>>(getRepositoryToken(User));
     const mailer = app.get(WelcomeMailer);
+    expect(postSave.receivers(User).map((r) => [r.receiver.name, r.phase])).toEqual([['UserSignals.welcome', 'commit']]);
 
     await users.save(users.create({ email: 'nest@example.com', name: 'Nest' }));
     expect(mailer.sent).toEqual(['nest@example.com']);
@@ -66,7 +68,7 @@ test('a provider connected by dependency injection runs its receiver for a save,
 
 test('closing the application disconnects the receivers; booting it again does not run them twice', async () => {
   const first = await boot();
-  await first.close(); // onModuleDestroy: disconnected, uninstalled
+  await first.close(); // SignalsModule's onModuleDestroy: disconnected, uninstalled
   expect(postSave.receivers(User)).toEqual([]);
 
   const app = await boot();

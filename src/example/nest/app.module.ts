@@ -1,33 +1,17 @@
 /**
- * typeorm-signals in a NestJS application (the README's "Using it with NestJS"):
+ * typeorm-signals in a NestJS application (docs/nestjs.md):
  *
- * - SignalsInstaller installs the signals subscriber on the DataSource that @nestjs/typeorm
- *   creates (it is initialized before anything can inject it), and uninstalls it on shutdown;
- * - UserSignals is an ordinary provider with dependencies (WelcomeMailer): it connects its
- *   receivers in onModuleInit and disconnects them in onModuleDestroy, so a module that is
+ * - SignalsModule.forRoot() installs the signals on the DataSource that @nestjs/typeorm creates
+ *   and connects the @OnSignal methods of the application's providers when it boots;
+ * - UserSignals is an ordinary provider with a dependency (WelcomeMailer): its decorated method
+ *   runs with `this` bound to it, and closing the application disconnects it, so an application
  *   created twice (tests, hot reload) never runs a receiver twice.
  */
-import { Injectable, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource, TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { installSignals, postSave, type SavePayload } from '../../index';
+import { Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { postSave, type SavePayload } from '../../index';
+import { OnSignal, SignalsModule } from '../../nestjs';
 import { User } from '../entities';
-
-/** Installs typeorm-signals on the application's DataSource. */
-@Injectable()
-export class SignalsInstaller implements OnModuleInit, OnModuleDestroy {
-  private uninstall?: () => void;
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  onModuleInit(): void {
-    this.uninstall = installSignals(this.dataSource);
-  }
-
-  onModuleDestroy(): void {
-    this.uninstall?.();
-  }
-}
 
 /** Stands in for a real mail service: a provider the receiver gets by injection. */
 @Injectable()
@@ -41,24 +25,14 @@ export class WelcomeMailer {
 
 /** The users module's receivers, with their dependencies injected. */
 @Injectable()
-export class UserSignals implements OnModuleInit, OnModuleDestroy {
-  private readonly disconnects: Array<() => boolean> = [];
-
+export class UserSignals {
   constructor(private readonly mailer: WelcomeMailer) {}
 
-  onModuleInit(): void {
-    // After COMMIT: no welcome mail for a sign-up that rolls back.
-    this.disconnects.push(postSave.connect(this.welcome, { sender: User, phase: 'commit' }));
-  }
-
-  onModuleDestroy(): void {
-    for (const disconnect of this.disconnects.splice(0)) disconnect();
-  }
-
-  /** An arrow function: `this` is the provider when the signal calls it. */
-  private readonly welcome = async ({ instance, created }: SavePayload<User, 'commit'>): Promise<void> => {
+  /** After COMMIT: no welcome mail for a sign-up that rolls back. */
+  @OnSignal(postSave, { sender: User, phase: 'commit' })
+  async welcome({ instance, created }: SavePayload<User, 'commit'>): Promise<void> {
     if (created) await this.mailer.sendWelcome(instance.email);
-  };
+  }
 }
 
 @Module({
@@ -74,8 +48,7 @@ export class AppModule {
   static forRoot(database: TypeOrmModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [TypeOrmModule.forRoot(database), UsersModule],
-      providers: [SignalsInstaller],
+      imports: [TypeOrmModule.forRoot(database), SignalsModule.forRoot(), UsersModule],
     };
   }
 }
