@@ -13,6 +13,7 @@
  *   npm run bench
  *   BENCH_SIZES=1000 BENCH_ROUNDS=5 BENCH_REPS=1 BENCH_SKIP_DISPATCH=1 npm run bench   (quick look)
  *   BENCH_ONLY=a,b npm run bench                                                       (some comparisons)
+ *   BENCH_SKIP_DURABLE=1 npm run bench                        (without bench/durable.ts, rows h to k)
  *
  * Results: printed as a table and written to bench/results.json (not with BENCH_ONLY).
  */
@@ -54,6 +55,7 @@ const REPS: Record<number, number> = { 1000: int(process.env.BENCH_REPS, 5), 100
 const SINGLE_SAVES = int(process.env.BENCH_SINGLE_SAVES, 200);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const SKIP_DISPATCH = process.env.BENCH_SKIP_DISPATCH === '1';
+const SKIP_DURABLE = process.env.BENCH_SKIP_DURABLE === '1';
 
 export interface VariantDef {
   key: string;
@@ -389,6 +391,20 @@ async function main(): Promise<void> {
   }
   if (dispatch.error && dispatch.error !== 'skipped') {
     process.stderr.write(`dispatch benchmark failed: ${dispatch.error}\n`);
+    process.exitCode = 1;
+  }
+  if (!SKIP_DURABLE && (!ONLY || ONLY.has('h'))) runDurable();
+}
+
+/** (h)-(k) durable receivers: bench/durable.ts in a child process; it prints its rows and writes bench/durable-results.json. */
+function runDurable(): void {
+  process.stderr.write('\n(h-k) durable receivers: bench/durable.ts\n');
+  const child = spawnSync(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'durable.ts')], {
+    cwd: path.join(__dirname, '..'),
+    stdio: 'inherit',
+  });
+  if (child.status !== 0) {
+    process.stderr.write(`bench/durable.ts exited with ${child.status ?? child.signal}\n`);
     process.exitCode = 1;
   }
 }
