@@ -104,7 +104,7 @@ export class SignalsExplorer implements OnModuleInit, OnApplicationBootstrap, On
     for (const { dataSource, label } of installed) {
       if (!dataSource.isInitialized) {
         throw new SignalsError(
-          `SignalsModule: DataSource ${label} is not initialized when the application boots ` +
+          `SignalsModule: the DataSource ${label} is not initialized when the application boots ` +
             '(@nestjs/typeorm initializes it unless manualInitialization is set)',
         );
       }
@@ -193,6 +193,12 @@ export class SignalsExplorer implements OnModuleInit, OnApplicationBootstrap, On
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()] as unknown as ProviderWrapper[];
     for (const wrapper of wrappers) {
       if (wrapper.isAlias) continue; // useExisting: the same instance as another wrapper
+      if (wrapper.instance instanceof SignalsExplorer && wrapper.instance !== this) {
+        throw new SignalsError(
+          'SignalsModule is imported twice in this application (forRoot/forRootAsync with different options in two modules): ' +
+            'each would connect every @OnSignal receiver; import it once, in the root module, with every DataSource in "dataSources"',
+        );
+      }
       const isStatic = wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
       const instance = wrapper.instance;
       const prototype = isStatic
@@ -244,5 +250,5 @@ function reword<T>(where: string, fn: () => T): T {
 
 function describeDataSource(dataSource: DataSource): string {
   const name = (dataSource as { name?: unknown }).name;
-  return typeof name === 'string' && name !== 'default' ? `DataSource ${JSON.stringify(name)}` : 'the DataSource given as an object';
+  return typeof name === 'string' && name !== 'default' ? JSON.stringify(name) : '(given as an object)';
 }

@@ -107,17 +107,22 @@ function database(url: string, name?: string) {
   };
 }
 
-function appModule(signals: DynamicModule, extra: { providers?: any[] } = {}): DynamicModule {
+interface Extra {
+  providers?: any[];
+  imports?: any[];
+}
+
+function appModule(signals: DynamicModule, extra: Extra = {}): DynamicModule {
   @Module({})
   class AppModule {}
   return {
     module: AppModule,
-    imports: [TypeOrmModule.forRoot(database(main.url)), TypeOrmModule.forRoot(database(reports.url, 'reports')), UsersModule, signals],
+    imports: [TypeOrmModule.forRoot(database(main.url)), TypeOrmModule.forRoot(database(reports.url, 'reports')), UsersModule, signals, ...(extra.imports ?? [])],
     providers: extra.providers ?? [],
   };
 }
 
-async function boot(signals: DynamicModule = SignalsModule.forRoot({ dataSources: ['default', 'reports'] }), extra?: { providers?: any[] }): Promise<TestingModule> {
+async function boot(signals: DynamicModule = SignalsModule.forRoot({ dataSources: ['default', 'reports'] }), extra?: Extra): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({ imports: [appModule(signals, extra)] }).compile();
   moduleRef.useLogger(false);
   try {
@@ -245,6 +250,34 @@ test('forRootAsync: the options come from a factory with injected providers', as
   }
 });
 
+test('dataSources and a receiver\'s dataSource may be DataSource objects; close() uninstalls the signals from them', async () => {
+  const outside = new DataSource({ ...database(main.url), migrationsRun: false });
+  await outside.initialize();
+  try {
+    @Injectable()
+    class OutsideSignals {
+      constructor(private readonly journal: Journal) {}
+      @OnSignal(postSave, { sender: User, dataSource: outside })
+      saved({ instance }: SavePayload<User, 'transaction'>): void {
+        this.journal.lines.push(`outside saved ${instance.email}`);
+      }
+    }
+    const app = await boot(SignalsModule.forRoot({ dataSources: ['default', 'reports', outside] }), { providers: [OutsideSignals] });
+    try {
+      expect(outside.subscribers.filter((s) => s instanceof SignalsSubscriber)).toHaveLength(1);
+      await outside.getRepository(User).save({ email: 'outside@example.com' });
+      // MainSignals is limited to the 'default' DataSource, another object on the same database.
+      expect(app.get(Journal).lines).toEqual(['outside saved outside@example.com', 'audit postSave on main']);
+    } finally {
+      await app.close();
+    }
+    expect(outside.isInitialized).toBe(true); // not the module's to destroy
+    expect(outside.subscribers.filter((s) => s instanceof SignalsSubscriber)).toHaveLength(0);
+  } finally {
+    await outside.destroy();
+  }
+});
+
 describe('a bad declaration fails the boot, names the class and method, and connects nothing', () => {
   test('a request-scoped provider', async () => {
     @Injectable({ scope: Scope.REQUEST })
@@ -329,6 +362,12 @@ describe('a bad declaration fails the boot, names the class and method, and conn
     } finally {
       await first.close();
     }
+  });
+
+  test('SignalsModule imported twice in one application', async () => {
+    @Module({ imports: [SignalsModule.forRoot({ dataSources: ['reports'] })] })
+    class ReportsFeature {}
+    await expect(boot(undefined, { imports: [ReportsFeature] })).rejects.toThrow(/^SignalsModule is imported twice in this application/);
   });
 
   test('module options with an unknown key or an undefined value', () => {
