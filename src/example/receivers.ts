@@ -84,7 +84,7 @@ export interface Mailer {
 /** Stands in for a mail API: prints the mail (the example's fake addresses only). */
 export const consoleMailer: Mailer = {
   send(mail) {
-    console.log(`  mail "${mail.subject}" to ${mail.to} (idempotency key ${mail.idempotencyKey})`);
+    console.log(`mail "${mail.subject}" to ${mail.to} (idempotency key ${mail.idempotencyKey})`);
   },
 };
 
