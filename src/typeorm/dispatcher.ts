@@ -62,6 +62,17 @@ export function enqueue(runner: QueryRunner, row: Row | JunctionRow): Promise<vo
   return batch.done;
 }
 
+/**
+ * @internal enqueue() for a TypeORM hook: the promise only for the row that opened the flush.
+ * TypeORM awaits every promise its hooks return for one broadcast together, so one is enough;
+ * returning it for every row would cost a reaction per row (and 1,000 entries in Promise.all).
+ */
+export function enqueueFromHook(runner: QueryRunner, row: Row | JunctionRow): Promise<void> | undefined {
+  const opens = !pending.has(runner);
+  const done = enqueue(runner, row);
+  return opens ? done : undefined;
+}
+
 // Receivers that write the entity they were told about can re-trigger themselves; the chain of
 // nested dispatches follows the async call tree, so it also counts writes through other runners.
 // The same store carries the flush's Watch (other-connection.ts): one AsyncLocalStorage, not two.

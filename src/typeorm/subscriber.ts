@@ -20,7 +20,7 @@ import { SignalsError } from '../signals/errors';
 import { currentScope } from '../signals/scope';
 import { trace } from '../signals/trace';
 import type { Sender } from '../signals/types';
-import { currentWatch, enqueue } from './dispatcher';
+import { currentWatch, enqueueFromHook } from './dispatcher';
 import { learnEntityNames, senderOf } from './entity-names';
 import { checkOtherConnection, watching } from './other-connection';
 import type { JunctionRow } from './m2m';
@@ -255,14 +255,14 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     }
     if (!this.isActiveFor(runner)) return undefined;
     learnEntityNames(dataSourceOf(runner));
-    return enqueue(runner, { signal, sender, build, source });
+    return enqueueFromHook(runner, { signal, sender, build, source });
   }
 
   private junction(runner: QueryRunner, metadata: import('typeorm').EntityMetadata, action: 'add' | 'remove', key: ObjectLiteral | undefined) {
     if (!m2mChanged.hasListeners() && currentScope() === undefined) return undefined;
     if (!this.isActiveFor(runner)) return undefined;
     const row: JunctionRow = { junction: true, signal: m2mChanged, action, metadata, key };
-    return enqueue(runner, row);
+    return enqueueFromHook(runner, row);
   }
 
   /** Only the first typeorm-signals subscriber of a DataSource dispatches. */
