@@ -41,7 +41,7 @@ module.exports = {
       ...shared,
       displayName: 'typeorm-0.3',
       roots: ['<rootDir>/test/integration', '<rootDir>/test/drivers'],
-      testPathIgnorePatterns: ['/node_modules/', '/test/integration/(example-demo|example-demo-durable|pglite-example)\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/integration/(example-demo|example-demo-durable|pglite-example|migrations-cli-run)\\.test\\.ts$'],
       moduleNameMapper: typeorm03,
     },
   ],

@@ -127,6 +127,8 @@ function resolveImports(code: string): string {
     if (spec === 'typeorm-signals/testing') return `${keyword}'${importPath(ENTRY.testing)}'`;
     if (spec === 'typeorm-signals/jest') return `${keyword}'${importPath(ENTRY.jest)}'`;
     if (spec === 'typeorm-signals/nestjs') return `${keyword}'${importPath(ENTRY.nestjs)}'`;
+    if (spec === 'typeorm-signals/matchers') return `${keyword}'${importPath(path.join(SRC, 'matchers.ts'))}'`;
+    if (spec === 'typeorm-signals/vitest') return `${keyword}'${path.join(SRC, 'vitest.mjs')}'`; // src/vitest.mts
     if (spec.startsWith('.')) return `${keyword}'${importPath(CONTEXT)}'`;
     return whole;
   });

@@ -175,7 +175,7 @@ export function toHaveSentTimes(
  * functions for you.
  *
  * @example
- * import { expect } from 'bun:test';
+ * import { expect } from 'vitest'; // bun test: from 'bun:test'
  * import { signalMatchers } from 'typeorm-signals/matchers';
  * expect.extend(signalMatchers);
  */
@@ -193,10 +193,11 @@ export const signalMatchers = {
  * interface with it.
  *
  * @example
- * // bun test: bun-matchers.d.ts, next to the file that calls expect.extend(signalMatchers)
+ * // What typeorm-signals/vitest declares for vitest; for bun test, the same on bun's
+ * // `interface Matchers<T>` in `declare module 'bun:test'`.
  * import type { SignalAssertions } from 'typeorm-signals/matchers';
- * declare module 'bun:test' {
- *   interface Matchers<T> extends SignalAssertions<void> {}
+ * declare module 'vitest' {
+ *   interface Assertion<T = any> extends SignalAssertions<void> {}
  * }
  */
 export interface SignalAssertions<R = unknown> {
