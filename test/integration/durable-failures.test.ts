@@ -148,6 +148,13 @@ test('dead-lettered jobs: findJobs() lists them, previewRedrive()/redrive() move
   broken = false; // the fix is deployed
   expect(await t.boss.redrive('typeorm-signals.dead-letter')).toBe(2);
   expect(await t.jobs('typeorm-signals.dead-letter')).toEqual([]);
+  // pg-boss makes new jobs of the copies, with the queue's retry settings (its defaults: 2 retries),
+  // not the receiver's retry: { limit: 0 } (docs/durable.md says so)
+  const redriven = (await t.jobs()).filter((j) => j.state === 'created');
+  expect(redriven.map((j) => [j.retryLimit, j.retryCount])).toEqual([
+    [2, 0],
+    [2, 0],
+  ]);
   expect(await drainDurable(t.ds)).toEqual({ ran: 2, failed: 0 });
   expect(ran.sort()).toEqual(originalIds); // the deliveryId survives the redrive (pg-boss gives the copy a new job id)
   const states = (await t.jobs()).map((j) => j.state).sort();
