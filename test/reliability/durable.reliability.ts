@@ -113,7 +113,7 @@ test(`a writer process SIGKILLed right after COMMIT, ${WRITER_KILLS} times: a wo
   expect(byWorker).toBe(WRITER_KILLS); // by the worker process, not by a writer
   expect(completed).toBe(WRITER_KILLS);
   expect(commitRan).toBe(0); // phase 'commit' lost every one: the window the durable phase closes
-}, 300_000); // a process start costs ~0.6 s of CPU; far more on a loaded machine
+}, 600_000); // 100 process starts of ~0.6 s of CPU each: 200 s at load 20 on 2 cores
 
 test(`a worker process SIGKILLed inside a receiver, ${WORKER_KILLS} times: every job completes, its effect exists once, another worker claims it again at once`, async () => {
   disconnects.push(connectScenarioReceivers()); // this process only enqueues
@@ -164,7 +164,7 @@ test(`a worker process SIGKILLed inside a receiver, ${WORKER_KILLS} times: every
   // Claimed again because the claim rolled back with the dead session, not through pg-boss's
   // expiry (900 s) or a retry: no attempt was used up.
   expect(retried).toBe(0);
-});
+}, 300_000); // 23 process starts
 
 test('rolled-back writes (explicit rollback, thrown error, savepoint, failed statement) enqueue 0 jobs; the committed writes beside them 1 each', async () => {
   disconnects.push(connectScenarioReceivers());
