@@ -1,7 +1,8 @@
 /**
  * typeorm-signals/nestjs as a user gets it: the packed tarball installed into a new project with
  * @nestjs/common, @nestjs/core and @nestjs/typeorm (the optional peer dependencies), TypeORM and
- * PGlite. A small Nest application (plain JavaScript, decorators applied by hand) boots through
+ * PGlite: at this repository's versions (Nest 11, TypeORM 1), with @nestjs/typeorm 12, and at the
+ * oldest lines the peer ranges accept (Nest 10, @nestjs/typeorm 10, TypeORM 0.3). A small Nest application (plain JavaScript, decorators applied by hand) boots through
  * require and through import: SignalsModule installs the signals on @nestjs/typeorm's DataSource,
  * the @OnSignal method runs with `this` bound, and closing the application disconnects it.
  * TypeScript then compiles a decorated provider against the installed types, a wrong pairing
@@ -9,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { installApp, packInto, resultLine, run, type Packed } from './helpers';
+import { devVersion, installApp, packInto, resultLine, run, type Packed } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -127,20 +128,20 @@ const options: SignalsModuleOptions = { dataSources: ['default', 'reports'] };
 export const module = SignalsModule.forRoot(options);
 `;
 
-describe('installed with Nest', () => {
+const common = ['reflect-metadata', '@electric-sql/pglite', 'typeorm-pglite', 'rxjs'];
+// The dev versions (Nest 11, TypeORM 1.x), the newest @nestjs/typeorm line the peer range accepts, and the oldest lines.
+const setups: Array<[string, string, string[]]> = [
+  ['Nest 11, @nestjs/typeorm 11 and TypeORM 1 (the versions this repository tests with)', 'nest-11', []],
+  ['Nest 11, @nestjs/typeorm 12 and TypeORM 1', 'nest-typeorm-12', ['@nestjs/common@^11', '@nestjs/core@^11', '@nestjs/typeorm@^12', `typeorm@${devVersion('typeorm')}`]],
+  ['Nest 10, @nestjs/typeorm 10 and TypeORM 0.3', 'nest-10', ['@nestjs/common@^10', '@nestjs/core@^10', '@nestjs/typeorm@^10', `typeorm@${devVersion('typeorm-0.3')}`]],
+];
+
+describe.each(setups)('installed with %s', (_label, folder, pinned) => {
   let app: string;
   beforeAll(() => {
-    app = path.join(work, 'nest-consumer');
-    installApp(app, tarball, [
-      'typeorm',
-      'reflect-metadata',
-      '@electric-sql/pglite',
-      'typeorm-pglite',
-      '@nestjs/common',
-      '@nestjs/core',
-      '@nestjs/typeorm',
-      'rxjs',
-    ]);
+    app = path.join(work, folder);
+    if (pinned.length === 0) installApp(app, tarball, ['typeorm', '@nestjs/common', '@nestjs/core', '@nestjs/typeorm', ...common]);
+    else installApp(app, tarball, common, pinned);
     fs.writeFileSync(path.join(app, 'app.cjs'), cjsApp);
     fs.writeFileSync(path.join(app, 'app.mjs'), esmApp);
     fs.writeFileSync(path.join(app, 'check.mts'), typesCheck);
