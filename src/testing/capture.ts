@@ -25,8 +25,10 @@ export interface SignalRecord {
   readonly payload: Readonly<Record<string, any>>;
   /**
    * 'transaction' for plain sends and in-transaction model receivers; 'commit' or 'rollback' when
-   * deferred; 'durable' for a job enqueued for a durable receiver (payload: the job's JSON data
-   * plus `deliveryId`; no receiver runs in the writing process, so `receivers` stays empty).
+   * deferred; 'durable' for a job enqueued for a durable receiver (payload: the job's JSON data,
+   * `deliveryId` included; no receiver runs in the writing process, so `receivers` stays empty),
+   * and one muted record per durable receiver a withoutSignals() scope kept from being enqueued
+   * (payload: `{ receiver }`, its dispatchUid).
    */
   readonly phase: Phase;
   /** One call of the batch receivers with all rows of a write (`payload.items`). */
