@@ -22,22 +22,25 @@ out.push(
     `${results.dirty ? ' (with uncommitted changes in src/)' : ''}; load average ${m.loadavgStart.join(' ')} at the start, ` +
     `${m.loadavgEnd.join(' ')} at the end; one full run of \`npm run bench\` (${Math.round(results.durationS / 60)} min).`,
   '',
-  '| | N | variant | median ms | ratio | per-round ratios | target | |',
-  '|---|---:|---|---:|---:|---|---|---|',
+  '| | N | variant | wall ms | CPU ms | wall ratio | CPU ratio | CPU per-round ratios | target (CPU) | |',
+  '|---|---:|---|---:|---:|---:|---:|---|---|---|',
 );
 for (const c of results.comparisons) {
   c.variants.forEach((v, i) => {
     const head = i === 0 ? `${c.id} | ${fmt(c.n)}` : ' | ';
-    out.push(`| ${head} | ${v.label} | ${v.medianMs.toFixed(1)} | | | | |`);
+    out.push(`| ${head} | ${v.label} | ${v.medianMs.toFixed(1)} | ${v.cpuMedianMs?.toFixed(1) ?? ''} | | | | | |`);
   });
   for (const r of c.ratios) {
-    const delta = r.deltaPerCallUs === undefined ? '' : ` (${r.deltaPerCallUs >= 0 ? '+' : ''}${r.deltaPerCallUs.toFixed(0)} µs per call)`;
-    out.push(`| | | *${r.label}*${delta} | | **${r.value.toFixed(2)}×** | ${spread(r.perRound)} | ${r.target ?? ''} | ${status(r.met)} |`);
+    const signed = (us: number) => `${us >= 0 ? '+' : ''}${us.toFixed(0)}`;
+    const delta = r.deltaPerCallUs === undefined ? '' : ` (${signed(r.deltaPerCallUs)} µs wall, ${signed(r.cpuDeltaPerCallUs ?? 0)} µs CPU per call)`;
+    const cpu = r.cpuValue === undefined ? '' : `**${r.cpuValue.toFixed(2)}×**`;
+    out.push(`| | | *${r.label}*${delta} | | | ${r.value.toFixed(2)}× | ${cpu} | ${r.cpuPerRound ? spread(r.cpuPerRound) : ''} | ${r.target ?? ''} | ${status(r.met)} |`);
   }
 }
 if (results.dispatch.ratios) {
   for (const r of results.dispatch.ratios) {
-    out.push(`| e | | *${r.key}* | | **${r.value.toFixed(2)}×** | | ${r.target === '(info)' ? '' : r.target} | ${r.target === '(info)' ? '' : status(r.ok)} |`);
+    // In memory and single-threaded: its ns/op ratios are CPU ratios.
+    out.push(`| e | | *${r.key}* | | | | **${r.value.toFixed(2)}×** | | ${r.target === '(info)' ? '' : r.target} | ${r.target === '(info)' ? '' : status(r.ok)} |`);
   }
 }
 out.push('');
