@@ -6,7 +6,8 @@
  * an entity on PGlite and must see postSave with `created: true`. TypeScript then compiles a
  * .cts and a .mts file against the installed types with moduleResolution nodenext. With vitest
  * installed there too, a test file that imports typeorm-signals/vitest runs under vitest, and the
- * vitest augmentation type-checks on its own (no jest types).
+ * vitest augmentation type-checks on its own (no jest types). bun (the npm package) runs a bun test
+ * file that registers the matchers from typeorm-signals/matchers, and bun-types checks their types.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -156,6 +157,40 @@ export function check(records: SignalRecord[]): void {
 }
 `;
 
+// bun test, with the matchers from the neutral entry point (bun has no global expect either).
+const BUN = '1.4.4';
+const bunTest = `import { expect, test } from 'bun:test';
+import { Signal } from 'typeorm-signals';
+import { captureSignals } from 'typeorm-signals/testing';
+import { signalMatchers } from 'typeorm-signals/matchers';
+
+expect.extend(signalMatchers);
+
+class Invitation {}
+const invited = new Signal<{ email: string }>({ name: 'invited' });
+
+test('expect.extend(signalMatchers) registers toHaveSent and toHaveSentTimes under bun test', async () => {
+  const { records } = await captureSignals(() => invited.send(Invitation, { email: 'ada@example.com' }));
+  expect(records).toHaveSent(invited, { sender: Invitation, email: expect.stringContaining('ada') });
+  expect(records).not.toHaveSent(invited, { email: 'bob@example.com' });
+  expect(() => expect(records).toHaveSentTimes(invited, 2)).toThrow('Expected invited to be sent 2 times, but it was sent 1 time.');
+});
+`;
+// docs/testing.md's type declaration for bun, checked with bun-types (and failing without it).
+const bunTypes = `import { expect } from 'bun:test';
+import { postSave } from 'typeorm-signals';
+import type { SignalRecord } from 'typeorm-signals/testing';
+import type { SignalAssertions } from 'typeorm-signals/matchers';
+declare module 'bun:test' {
+  interface Matchers<T> extends SignalAssertions<void> {}
+}
+export function check(records: SignalRecord[]): void {
+  expect(records).toHaveSent(postSave, { sender: 'Note', created: true });
+  // @ts-expect-error: a typo in a payload field does not compile
+  expect(records).toHaveSent(postSave, { craeted: true });
+}
+`;
+
 describe('installed from the tarball into a new project', () => {
   let app: string;
   beforeAll(() => {
@@ -224,5 +259,37 @@ postSave.connect(function indexNote() {}, { sender: 'Note', phase: 'commit' });
     expect(out.stdout).toMatch(/Tests +1 passed \(1\)/);
     const required = spawnSync(process.execPath, ['-e', "require('typeorm-signals/vitest')"], { cwd: app, encoding: 'utf8' });
     expect([required.status, required.stderr]).toEqual([1, expect.stringContaining("typeorm-signals/vitest cannot be loaded with require(): it imports vitest, which is an ECMAScript module only. Use import 'typeorm-signals/vitest'")]);
+  });
+
+  describe(`with bun ${BUN} (the npm package: its binary, no install script)`, () => {
+    let bun: string;
+    beforeAll(() => {
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `bun@${BUN}`, `bun-types@${BUN}`], app);
+      bun = path.join(app, 'node_modules/.bin/bun');
+      fs.writeFileSync(path.join(app, 'signals.bun.test.ts'), bunTest);
+      fs.writeFileSync(path.join(app, 'jest-under-bun.bun.test.ts'), "import { test } from 'bun:test';\nimport 'typeorm-signals/jest';\ntest('imported', () => undefined);\n");
+      fs.writeFileSync(path.join(app, 'bun-check.mts'), bunTypes);
+    });
+
+    test('bun test: expect.extend(signalMatchers) from typeorm-signals/matchers registers the matchers', () => {
+      const out = run(bun, ['test', './signals.bun.test.ts'], app);
+      expect(`${out.stdout}${out.stderr}`).toMatch(/ 1 pass\n 0 fail\n/);
+    });
+
+    test('bun test: typeorm-signals/jest warns that it registered nothing and names typeorm-signals/matchers', () => {
+      const out = run(bun, ['test', './jest-under-bun.bun.test.ts'], app);
+      expect(out.stderr).toContain("[TSIG_JEST_NO_EXPECT] TypeormSignalsWarning: typeorm-signals/jest registered nothing: there is no global expect under bun test.");
+    });
+
+    test('TypeScript with bun-types: SignalAssertions extends bun\'s Matchers; without the declaration toHaveSent does not exist', () => {
+      const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+      const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'bun-types'];
+      run(process.execPath, [tsc, ...args, 'bun-check.mts'], app);
+      const bareTypes = bunTypes.replace(/declare module 'bun:test' \{\n[^\n]*\n\}\n/, '');
+      expect(bareTypes).not.toContain('declare module');
+      fs.writeFileSync(path.join(app, 'bun-check-bare.mts'), bareTypes);
+      const bare = spawnSync(process.execPath, [tsc, ...args, 'bun-check-bare.mts'], { cwd: app, encoding: 'utf8' });
+      expect(bare.stdout).toContain("Property 'toHaveSent' does not exist on type 'Matchers<SignalRecord[]>'");
+    });
   });
 });

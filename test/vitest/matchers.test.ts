@@ -1,7 +1,7 @@
 /**
  * The neutral entry point under vitest: `expect.extend(signalMatchers)` with the matchers of
- * typeorm-signals/matchers, the way bun test (untested here: bun is not installed) and any other
- * runner with jest-style matchers register them. And why typeorm-signals/vitest exists: without
+ * typeorm-signals/matchers, the way bun test (test/package/install.pkg.ts runs it with bun) and any
+ * other runner with jest-style matchers register them. And why typeorm-signals/vitest exists: without
  * a registration, vitest knows no toHaveSent. This file never imports typeorm-signals/vitest (each
  * vitest test file has its own module graph and expect).
  */
