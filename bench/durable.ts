@@ -31,7 +31,7 @@ import { SignalsSubscriber, installSignals, postSave, startSignalsWorker } from 
 import { exampleMigrations } from '../migrations';
 import { User, exampleEntities } from '../src/example/entities';
 import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
-import { median } from './stats';
+import { fmt, int, median, r2, r3 } from './stats';
 
 const ROUNDS = int(process.env.BENCH_ROUNDS, 9);
 const SINGLE_SAVES = 100;
@@ -360,20 +360,6 @@ function print(r: { machine: Record<string, unknown>; h: Row; i: Row; j: Array<A
     console.log(`(k) COMMIT -> receiver start, polling every ${l.pollInterval} s (no LISTEN/NOTIFY in the worker): median ${l.medianMs} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.delivered}/${l.jobs}; target ${l.target}: ${l.met ? 'met' : 'MISSED'}`);
   }
   console.log('');
-}
-
-function r2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-function r3(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-function int(value: string | undefined, fallback: number): number {
-  const n = value === undefined || value === '' ? NaN : Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
 if (process.argv.includes('--latency-worker')) {

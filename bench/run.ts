@@ -27,7 +27,7 @@ import { postSave } from '../src';
 import { diagnosticsComparison } from './diagnostics';
 import { writePathComparisons } from './write-paths';
 import { createDatabase, dropDatabases, settleGc, startServer, withClient } from './server';
-import { median } from './stats';
+import { fmt, int, median, r2, r3 } from './stats';
 import type { BenchResults, ComparisonResult, DispatchResults, Measured, RatioResult } from './results';
 import {
   calls,
@@ -448,23 +448,6 @@ function printTable(results: ComparisonResult[], dispatch: DispatchResults | und
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function r2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function r3(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function int(value: string | undefined, fallback: number): number {
-  const n = value === undefined || value === '' ? NaN : Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
 
 function list(value: string | undefined, fallback: number[]): number[] {
   if (!value) return fallback;
