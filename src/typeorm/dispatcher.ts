@@ -68,9 +68,10 @@ export function enqueue(runner: QueryRunner, row: Row | JunctionRow): Promise<vo
  * returning it for every row would cost a reaction per row (and 1,000 entries in Promise.all).
  */
 export function enqueueFromHook(runner: QueryRunner, row: Row | JunctionRow): Promise<void> | undefined {
-  const opens = !pending.has(runner);
-  const done = enqueue(runner, row);
-  return opens ? done : undefined;
+  const batch = pending.get(runner);
+  if (batch === undefined) return enqueue(runner, row);
+  batch.rows.push(row);
+  return undefined;
 }
 
 // Receivers that write the entity they were told about can re-trigger themselves; the chain of
