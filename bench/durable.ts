@@ -16,8 +16,9 @@
  *
  *   npm run bench:durable
  *   BENCH_ROUNDS=3 npm run bench:durable   (quick look)
+ *   BENCH_ONLY=j npm run bench:durable      (some rows only: a comma-separated list of h, i, j, k)
  *
- * Results: printed, and written to bench/durable-results.json.
+ * Results: printed, and written to bench/durable-results.json (a run of all rows only).
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -42,6 +43,10 @@ const DRAIN_JOBS = 10_000;
 const DRAIN_ROUNDS = Math.min(ROUNDS, 3);
 const LATENCY_JOBS = int(process.env.BENCH_LATENCY_JOBS, 150);
 const LATENCY_GAP_MS = 100;
+const ROWS = ['h', 'i', 'j', 'k'];
+const ONLY = (process.env.BENCH_ONLY || ROWS.join(',')).split(',').map((row) => row.trim()).filter(Boolean);
+for (const row of ONLY) if (!ROWS.includes(row)) throw new Error(`BENCH_ONLY: unknown row "${row}" (known: ${ROWS.join(', ')})`);
+const runs = (row: string) => ONLY.includes(row);
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -308,14 +313,26 @@ async function main(): Promise<void> {
       await ds.getRepository(User).save(users(BULK, `bulk-${round}`));
       return BULK;
     };
-    process.stderr.write(`\n(h) save of 1 user, durable receiver vs none\n`);
-    const h = await compare('h', 'save of 1 user: one durable per-row receiver vs. none', `${SINGLE_SAVES} x save(user)`, variants, SINGLE_REPS, single, 2.2);
-    process.stderr.write(`\n(i) save of 1,000 users, durable receiver vs none\n`);
-    const i = await compare('i', 'save of 1,000 users: one durable per-row receiver (1,000 jobs) vs. none', 'save([1,000 users])', variants, BULK_REPS, bulk, 3.2);
-    process.stderr.write(`\n(j) drain ${fmt(DRAIN_JOBS)} jobs with one worker process\n`);
-    const j = [await drain(durable, boss, { concurrency: 1, batchSize: 50 }), await drain(durable, boss, { concurrency: 2, batchSize: 100 })];
-    process.stderr.write(`\n(k) COMMIT to receiver start, worker in another process\n`);
-    const k = [await latency(durable, durableUrl, 0.5), await latency(durable, durableUrl, 0.05)];
+    let h: Row | undefined;
+    let i: Row | undefined;
+    if (runs('h')) {
+      process.stderr.write(`\n(h) save of 1 user, durable receiver vs none\n`);
+      h = await compare('h', 'save of 1 user: one durable per-row receiver vs. none', `${SINGLE_SAVES} x save(user)`, variants, SINGLE_REPS, single, 2.2);
+    }
+    if (runs('i')) {
+      process.stderr.write(`\n(i) save of 1,000 users, durable receiver vs none\n`);
+      i = await compare('i', 'save of 1,000 users: one durable per-row receiver (1,000 jobs) vs. none', 'save([1,000 users])', variants, BULK_REPS, bulk, 3.2);
+    }
+    const j: Array<Awaited<ReturnType<typeof drain>>> = [];
+    if (runs('j')) {
+      process.stderr.write(`\n(j) drain ${fmt(DRAIN_JOBS)} jobs with one worker process\n`);
+      j.push(await drain(durable, boss, { concurrency: 1, batchSize: 50 }), await drain(durable, boss, { concurrency: 2, batchSize: 100 }));
+    }
+    const k: Array<Awaited<ReturnType<typeof latency>>> = [];
+    if (runs('k')) {
+      process.stderr.write(`\n(k) COMMIT to receiver start, worker in another process\n`);
+      k.push(await latency(durable, durableUrl, 0.5), await latency(durable, durableUrl, 0.05));
+    }
     const loadEnd = os.loadavg().map(r2);
     const machine = {
       cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -329,8 +346,12 @@ async function main(): Promise<void> {
     };
     const results = { date: startedAt.toISOString(), durationS: Math.round((Date.now() - startedAt.getTime()) / 1000), machine, h, i, j, k };
     print(results);
-    fs.writeFileSync(path.join(__dirname, 'durable-results.json'), JSON.stringify(results, null, 2) + '\n');
-    process.stderr.write(`written: bench/durable-results.json (${results.durationS} s)\n`);
+    if (ONLY.length === ROWS.length) {
+      fs.writeFileSync(path.join(__dirname, 'durable-results.json'), JSON.stringify(results, null, 2) + '\n');
+      process.stderr.write(`written: bench/durable-results.json (${results.durationS} s)\n`);
+    } else {
+      process.stderr.write(`rows ${ONLY.join(', ')} only (BENCH_ONLY): bench/durable-results.json left as it was (${results.durationS} s)\n`);
+    }
   } finally {
     for (const { ds, boss } of opened) {
       await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
@@ -342,12 +363,12 @@ async function main(): Promise<void> {
   }
 }
 
-function print(r: { machine: Record<string, unknown>; h: Row; i: Row; j: Array<Awaited<ReturnType<typeof drain>>>; k: Array<Awaited<ReturnType<typeof latency>>> }): void {
+function print(r: { machine: Record<string, unknown>; h?: Row; i?: Row; j: Array<Awaited<ReturnType<typeof drain>>>; k: Array<Awaited<ReturnType<typeof latency>>> }): void {
   const m = r.machine;
   console.log(`\ntypeorm-signals durable receivers, PostgreSQL ${String(m.postgres)}, pg-boss ${String(m.pgBoss)}, ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}`);
   console.log(`load average ${(m.loadavgStart as number[]).join(' ')} -> ${(m.loadavgEnd as number[]).join(' ')}\n`);
   const spread = (v: number[]) => `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}`;
-  for (const row of [r.h, r.i]) {
+  for (const row of [r.h, r.i].filter((row): row is Row => row !== undefined)) {
     console.log(`(${row.id}) ${row.title}: ${row.unit}, ${row.rounds} rounds`);
     for (const v of row.variants) console.log(`    ${v.label.padEnd(40)} ${v.medianMs.toFixed(1).padStart(8)} ms wall ${v.cpuMedianMs.toFixed(1).padStart(8)} ms CPU`);
     const q = row.ratio;

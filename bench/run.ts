@@ -393,14 +393,16 @@ async function main(): Promise<void> {
     process.stderr.write(`dispatch benchmark failed: ${dispatch.error}\n`);
     process.exitCode = 1;
   }
-  if (!SKIP_DURABLE && (!ONLY || ONLY.has('h'))) runDurable();
+  const durableRows = ['h', 'i', 'j', 'k'].filter((row) => !ONLY || ONLY.has(row));
+  if (!SKIP_DURABLE && durableRows.length > 0) runDurable(ONLY ? durableRows.join(',') : '');
 }
 
 /** (h)-(k) durable receivers: bench/durable.ts in a child process; it prints its rows and writes bench/durable-results.json. */
-function runDurable(): void {
+function runDurable(rows: string): void {
   process.stderr.write('\n(h-k) durable receivers: bench/durable.ts\n');
   const child = spawnSync(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'durable.ts')], {
     cwd: path.join(__dirname, '..'),
+    env: { ...process.env, BENCH_ONLY: rows },
     stdio: 'inherit',
   });
   if (child.status !== 0) {
