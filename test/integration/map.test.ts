@@ -1,7 +1,7 @@
 /**
  * The signal map: mapSignals() on real DataSources (the example app and the blog fixtures with
  * receivers in every phase), the `typeorm-signals map` command on the example app's ormconfig.ts,
- * and README.md's copy of the example's map, which must be what the command prints.
+ * and docs/diagnostics.md's copy of the example's map, which must be what the command prints.
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
@@ -142,7 +142,7 @@ const onTypeorm03 = (JSON.parse(fs.readFileSync(path.join(path.dirname(require.r
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 
-  test('prints the example app’s map from ormconfig.ts, as mapSignals() makes it, and README.md shows it', async () => {
+  test('prints the example app’s map from ormconfig.ts, as mapSignals() makes it, and docs/diagnostics.md shows it', async () => {
     const cli = run('map', '-d', 'ormconfig.ts', '-r', 'src/example/connect.ts');
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
@@ -158,12 +158,12 @@ const onTypeorm03 = (JSON.parse(fs.readFileSync(path.join(path.dirname(require.r
       off();
       await db.cleanup();
     }
-    // README.md's section holds exactly what the command prints (regenerate it with the command).
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const start = readme.indexOf('<!-- signal-map: example -->\n');
-    const end = readme.indexOf('<!-- /signal-map -->');
+    // docs/diagnostics.md's example map holds exactly what the command prints (regenerate it with the command).
+    const page = fs.readFileSync(path.join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
+    const start = page.indexOf('<!-- signal-map: example -->\n');
+    const end = page.indexOf('<!-- /signal-map -->');
     expect([start, end].every((i) => i >= 0)).toBe(true);
-    expect(readme.slice(start, end)).toBe(`<!-- signal-map: example -->\n\`\`\`text\n${cli.stdout.replace('\n```mermaid', '```\n\n```mermaid')}`);
+    expect(page.slice(start, end)).toBe(`<!-- signal-map: example -->\n\`\`\`text\n${cli.stdout.replace('\n```mermaid', '```\n\n```mermaid')}`);
   });
 
   test('--format, and usage errors on stderr with exit code 2', () => {
