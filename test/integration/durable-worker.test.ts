@@ -117,5 +117,6 @@ test('startSignalsWorker() refuses unknown options, bad numbers and something th
   await expect(startSignalsWorker(t.ds, { boss: t.boss, concurency: 2 } as never)).rejects.toThrow(/unknown option "concurency"/);
   await expect(startSignalsWorker(t.ds, { boss: t.boss, batchSize: 0 })).rejects.toThrow(/"batchSize" must be a whole number > 0, got 0/);
   await expect(startSignalsWorker(t.ds, { boss: t.boss, concurrency: 1.5 })).rejects.toThrow(/"concurrency" must be a whole number > 0, got 1.5/);
+  await expect(startSignalsWorker(t.ds, { boss: t.boss, listen: 'yes' } as never)).rejects.toThrow(/startSignalsWorker\(\): "listen" must be a boolean, got yes/);
   await expect(startSignalsWorker(t.ds, { boss: {} })).rejects.toThrow(/startSignalsWorker\(\): "boss" must be a started PgBoss instance from pg-boss >= 12.*without insert\(\)/);
 });

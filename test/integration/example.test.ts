@@ -10,6 +10,7 @@ import {
   CreateDurableQueue1732435200003,
   CreateUserProfiles1732435200001,
   CreateUsers1732435200000,
+  EnableDurableNotify1732435200004,
   exampleMigrations,
 } from '../../migrations';
 import { exampleConfig } from '../../src/example/data-source';
@@ -132,6 +133,10 @@ describe('migrations', () => {
         (await other.dataSource.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgboss'`))[0].n;
       expect(await tables()).toEqual(['migrations', 'user_profiles', 'users']);
       expect(await pgBossSchema()).toBe(1);
+      const notify = async () => (await other.dataSource.query(`SELECT notify FROM pgboss.queue WHERE name = 'typeorm-signals'`))[0].notify;
+      expect(await notify()).toBe(true);
+      await other.dataSource.undoLastMigration(); // the queue's notify
+      expect(await notify()).toBe(false);
       await other.dataSource.undoLastMigration(); // pg-boss's schema and the durable queues
       expect(await pgBossSchema()).toBe(0);
       expect(await tables()).toEqual(['migrations', 'user_profiles', 'users']);
@@ -164,7 +169,7 @@ describe('migrations', () => {
       await later.initialize();
       try {
         const ran = await later.runMigrations();
-        expect(ran.map((m) => m.name)).toEqual([BackfillUserProfiles1732435200002.name, CreateDurableQueue1732435200003.name]);
+        expect(ran.map((m) => m.name)).toEqual([BackfillUserProfiles1732435200002.name, CreateDurableQueue1732435200003.name, EnableDurableNotify1732435200004.name]);
       } finally {
         await later.destroy();
       }
@@ -176,6 +181,29 @@ describe('migrations', () => {
         { user_id: 4, nickname: null },
         { user_id: 5, nickname: null },
       ]);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  test('EnableDurableNotify turns notify on for the queue an earlier deploy created without it, and keeps its jobs', async () => {
+    const other = await openTestDataSource({ entities: exampleEntities, migrations: exampleMigrations.slice(0, 4) });
+    try {
+      const q = other.dataSource;
+      const queue = async () => (await q.query(`SELECT notify, dead_letter FROM pgboss.queue WHERE name = 'typeorm-signals'`))[0];
+      expect(await queue()).toEqual({ notify: false, dead_letter: 'typeorm-signals.dead-letter' });
+      await q.query(`INSERT INTO pgboss.job (name, data, policy) VALUES ('typeorm-signals', '{"v":1}', 'standard')`);
+
+      const later = new DataSource({ ...q.options, migrations: exampleMigrations } as typeof q.options);
+      await later.initialize();
+      try {
+        const ran = await later.runMigrations();
+        expect(ran.map((m) => m.name)).toEqual([EnableDurableNotify1732435200004.name]);
+      } finally {
+        await later.destroy();
+      }
+      expect(await queue()).toEqual({ notify: true, dead_letter: 'typeorm-signals.dead-letter' });
+      expect(await q.query(`SELECT data FROM pgboss.job WHERE name = 'typeorm-signals'`)).toEqual([{ data: { v: 1 } }]);
     } finally {
       await other.cleanup();
     }

@@ -26,7 +26,7 @@ test('migrations, one sign-up and one update: one profile, signals with created 
   expect(run.code).toBe(0);
   const result = lastJson<ScenarioResult>(run.stdout);
 
-  expect(result.migrations).toEqual(['CreateUsers1732435200000', 'CreateUserProfiles1732435200001', 'BackfillUserProfiles1732435200002', 'CreateDurableQueue1732435200003']);
+  expect(result.migrations).toEqual(['CreateUsers1732435200000', 'CreateUserProfiles1732435200001', 'BackfillUserProfiles1732435200002', 'CreateDurableQueue1732435200003', 'EnableDurableNotify1732435200004']);
   expect(result.drift).toEqual([]);
   expect(result.user).toEqual({ id: 1, email: 'pglite@example.com', name: 'PG Lite' });
   expect(result.profile).toEqual({ userId: 1, gender: 'M', nickname: null });

@@ -25,6 +25,8 @@ export interface DurableQueue {
   getQueue(name: string): Promise<object | null>;
   /** Creates a queue. */
   createQueue(name: string, options?: object): Promise<void>;
+  /** pg-boss's database; the worker LISTENs through its `listen()` when it has one (pg-boss's own pool does). */
+  getDb?(): unknown;
 }
 
 /**
@@ -155,13 +157,14 @@ export function bindQueue(dataSource: DataSource, value: unknown, queue = DEFAUL
 
 /**
  * Creates the queue and its dead-letter queue when the migration did not. Through pg-boss's
- * own pool, once per process: queue rows are set-up, not part of any write.
+ * own pool, once per process: queue rows are set-up, not part of any write. The queue has
+ * `notify`, so pg-boss's job INSERT also NOTIFYs and a listening worker wakes at COMMIT.
  */
 export async function ensureQueues(boss: DurableQueue, queue: string): Promise<void> {
   const deadLetter = deadLetterOf(queue);
   try {
     if (!(await boss.getQueue(deadLetter))) await boss.createQueue(deadLetter);
-    if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { deadLetter });
+    if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { deadLetter, notify: true });
   } catch (error) {
     throw new SignalsError(
       `durable queue "${queue}": pg-boss could not read or create it (${(error as Error)?.message ?? String(error)}). ` +

@@ -92,7 +92,8 @@ export function durableSchemaSql(options: DurableSchemaOptions = {}): DurableSch
   const up = [
     body,
     `SELECT ${schema}.create_queue('${deadLetter}', '{"policy":"standard"}'::jsonb);`,
-    `SELECT ${schema}.create_queue('${queue}', '{"policy":"standard","deadLetter":"${deadLetter}"}'::jsonb);`,
+    // notify: pg-boss's job INSERT NOTIFYs too, which wakes a listening worker at COMMIT.
+    `SELECT ${schema}.create_queue('${queue}', '{"policy":"standard","deadLetter":"${deadLetter}","notify":true}'::jsonb);`,
   ].join('\n');
   return { up, down: `DROP SCHEMA ${schema} CASCADE;`, version };
 }

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { SignalsError } from '../../signals/errors';
 import { trace } from '../../signals/trace';
 import { bindQueue, bindingOf, checkQueue, describeDataSource, type Binding } from './binding';
+import { checkNotify, listenForJobs, type JobListener } from './listener';
 import { runBatch } from './run';
 
 /**
@@ -17,8 +18,19 @@ export interface SignalsWorkerOptions {
   concurrency?: number;
   /** Jobs claimed per batch (and per transaction). Default 50. */
   batchSize?: number;
-  /** Seconds between looks at an empty queue. Default 0.5. A full batch fetches again at once. */
+  /**
+   * Seconds between looks at an empty queue. Default 0.5. A full batch fetches again at once, and
+   * with `listen` a committed job ends the wait at once: polling is then the backstop.
+   */
   pollInterval?: number;
+  /**
+   * LISTEN for new jobs on a dedicated connection (pg-boss's own listener, through
+   * `boss.getDb()`), so a job is fetched as soon as its write commits instead of at the next poll.
+   * Needs the queue's `notify` (the migration's queue has it) and a session connection, not
+   * PgBouncer in transaction mode. If the listener cannot start, `onError` hears why and the
+   * worker polls; a dropped listener reconnects by itself. Default true.
+   */
+  listen?: boolean;
   /**
    * Where errors that are not a receiver's go (the database going away, ...); the loop waits a
    * poll interval and goes on. Default: console.error with the error's name and message.
@@ -49,7 +61,7 @@ export function positiveOption(where: string, value: unknown, name: string, inte
 
 const positive = (value: unknown, name: string, integer: boolean, fallback: number) => positiveOption('startSignalsWorker()', value, name, integer, fallback);
 
-const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 'onError']);
+const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 'listen', 'onError']);
 
 /**
  * Runs the durable receivers connected in this process for the jobs that committed writes
@@ -57,7 +69,9 @@ const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 
  * with that transaction's `manager` (in a savepoint of its own), complete, COMMIT. Connect the
  * same receivers as the writing processes before starting it (a job whose receiver is not
  * connected here fails and is retried). Binds `boss` to the DataSource like installSignals(),
- * so durable receivers of the receivers' own writes are enqueued too.
+ * so durable receivers of the receivers' own writes are enqueued too. An empty queue is watched
+ * with LISTEN (option `listen`) and looked at every `pollInterval` as a backstop; the listener
+ * holds one extra connection to the database until stop().
  *
  * @example
  * await dataSource.initialize();
@@ -81,6 +95,9 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
   const concurrency = positive(options.concurrency, 'concurrency', true, 1);
   const batchSize = positive(options.batchSize, 'batchSize', true, 50);
   const pollMs = positive(options.pollInterval, 'pollInterval', false, 0.5) * 1000;
+  if (options.listen !== undefined && typeof options.listen !== 'boolean') {
+    throw new TypeError(`startSignalsWorker(): "listen" must be a boolean, got ${String(options.listen)}`);
+  }
   const onError =
     options.onError ?? ((error: Error) => console.error(`typeorm-signals worker on ${describeDataSource(dataSource)}: ${error.name}: ${error.message}`));
   const existing = bindingOf(dataSource);
@@ -92,7 +109,13 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
   await binding.ready();
 
   let stopping = false;
+  /** Notifications so far: a loop whose batch began before the latest one fetches again at once. */
+  let wakes = 0;
   const sleepers = new Set<() => void>();
+  const wakeAll = () => {
+    wakes++;
+    for (const wake of [...sleepers]) wake();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const wake = () => {
@@ -106,16 +129,23 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
 
   async function loop(): Promise<void> {
     while (!stopping) {
+      const seen = wakes;
       try {
         const { fetched } = await runBatch(dataSource, binding, batchSize);
-        if (fetched < batchSize && !stopping) await sleep(pollMs);
+        // a job that committed during this batch may not have been visible to its fetch
+        if (fetched < batchSize && !stopping && wakes === seen) await sleep(pollMs);
       } catch (error) {
         onError(error instanceof Error ? error : new Error(String(error)));
         if (!stopping) await sleep(pollMs);
       }
     }
   }
-  if (trace.enabled) trace.note(`durable worker started on "${binding.queue}": concurrency ${concurrency}, batchSize ${batchSize}`);
+  let listener: JobListener | undefined;
+  if (options.listen !== false) {
+    await checkNotify(boss, binding.queue, onError).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
+    listener = await listenForJobs(boss, binding.queue, wakeAll, onError);
+  }
+  if (trace.enabled) trace.note(`durable worker started on "${binding.queue}": concurrency ${concurrency}, batchSize ${batchSize}, ${listener ? 'listening' : 'polling only'}`);
   const loops = Array.from({ length: concurrency }, () => loop());
   let stopped: Promise<void> | undefined;
   return {
@@ -123,7 +153,7 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
       stopped ??= (async () => {
         stopping = true;
         for (const wake of [...sleepers]) wake();
-        await Promise.all(loops);
+        await Promise.all([listener?.close(), ...loops]);
         unbind();
         if (trace.enabled) trace.note(`durable worker on "${binding.queue}" stopped`);
       })();
