@@ -29,6 +29,7 @@ import {
 import { User, UserProfile, exampleEntities } from '../../src/example/entities';
 import { connectExampleReceivers } from '../../src/example/receivers';
 import { QueryRecorder } from '../helpers/query-log';
+import { connections } from '../helpers/connections';
 import { Author, Post, Tag, fixtureEntities, fixtureMigrations, fixtureTables } from '../fixtures/blog';
 import type { OpenTarget, Target } from './targets';
 
@@ -51,8 +52,7 @@ export function describeDriver(target: Target): void {
     let db: OpenTarget;
     let ds: DataSource;
     const queries = new QueryRecorder();
-    const disconnects: Array<() => boolean> = [];
-    const listen = (connect: () => () => boolean) => void disconnects.push(connect());
+    const { listen } = connections();
 
     beforeAll(async () => {
       db = await target.open({
@@ -67,7 +67,6 @@ export function describeDriver(target: Target): void {
       await db?.cleanup();
     });
     afterEach(async () => {
-      while (disconnects.length) disconnects.pop()!();
       await db?.clear([...fixtureTables, 'user_profiles', 'users']);
     });
 
@@ -84,7 +83,7 @@ export function describeDriver(target: Target): void {
     }
     function recordSaves(): Seen[] {
       const seen: Seen[] = [];
-      listen(() =>
+      listen(
         postSave.connect(
           ({ created, source, entityId, instance }) => void seen.push({ created, source, entityId, id: instance.id, name: instance.name }),
           { sender: Author },
@@ -104,7 +103,7 @@ export function describeDriver(target: Target): void {
 
     describe('writes: every insert payload carries the primary key', () => {
       test('save(new): created true, entityId = the generated id, preSave may change the row', async () => {
-        listen(() =>
+        listen(
           preSave.connect(
             ({ instance, created }) => {
               if (created) instance.name = instance.name.toUpperCase();
@@ -148,7 +147,7 @@ export function describeDriver(target: Target): void {
       test('save(existing): created false with previous and changes; update(): the row named, with previous and changes too', async () => {
         const author = await authors().save({ name: 'Ada' });
         const seen: unknown[] = [];
-        listen(() =>
+        listen(
           postSave.connect(
             ({ created, source, entityId, partial, updateFields, previous, changes }) =>
               void seen.push({ created, source, entityId, partial, updateFields, previous: previous?.name, changes }),
@@ -168,7 +167,7 @@ export function describeDriver(target: Target): void {
       const tellsCreated = target.type === 'postgres';
       test(`upsert() and orIgnore(): ${tellsCreated ? 'created true or false per row, ignored rows not sent' : 'created null for every row (the database cannot tell)'}`, async () => {
         const seen: Array<[unknown, boolean | null, string]> = [];
-        listen(() => postSave.connect(({ instance, created, source }) => void seen.push([instance.label, created, source]), { sender: Tag }));
+        listen(postSave.connect(({ instance, created, source }) => void seen.push([instance.label, created, source]), { sender: Tag }));
         await ds.getRepository(Tag).upsert({ label: 'ts' }, ['label']);
         await ds.getRepository(Tag).upsert([{ label: 'ts' }, { label: 'js' }], ['label']);
         await ds.createQueryBuilder().insert().into(Tag).values([{ label: 'js' }, { label: 'go' }]).orIgnore().updateEntity(false).execute();
@@ -195,9 +194,9 @@ export function describeDriver(target: Target): void {
         const [one, two] = await authors().save([{ name: 'one' }, { name: 'two' }]);
         const oneId = one.id;
         const seen: unknown[] = [];
-        listen(() => postDelete.connect(({ source, entityId, previous }) => void seen.push(['delete', source, entityId, previous?.name]), { sender: Author }));
-        listen(() => postSoftDelete.connect(({ source, entityId }) => void seen.push(['soft', source, entityId]), { sender: Author }));
-        listen(() => postRestore.connect(({ source, entityId }) => void seen.push(['restore', source, entityId]), { sender: Author }));
+        listen(postDelete.connect(({ source, entityId, previous }) => void seen.push(['delete', source, entityId, previous?.name]), { sender: Author }));
+        listen(postSoftDelete.connect(({ source, entityId }) => void seen.push(['soft', source, entityId]), { sender: Author }));
+        listen(postRestore.connect(({ source, entityId }) => void seen.push(['restore', source, entityId]), { sender: Author }));
         await authors().softRemove(two);
         await authors().recover(two);
         await authors().remove(one);
@@ -214,7 +213,7 @@ export function describeDriver(target: Target): void {
       test('m2mChanged: one call per owner and action with the related ids', async () => {
         const tags = await ds.getRepository(Tag).save([{ label: 'a' }, { label: 'b' }]);
         const seen: unknown[] = [];
-        listen(() => m2mChanged.connect(({ action, entityId, relatedIds }) => void seen.push([action, entityId, [...relatedIds].sort()]), { sender: Post }));
+        listen(m2mChanged.connect(({ action, entityId, relatedIds }) => void seen.push([action, entityId, [...relatedIds].sort()]), { sender: Post }));
         const post = await ds.getRepository(Post).save({ title: 'p', tags });
         expect(seen).toEqual([['add', post.id, tags.map((t) => t.id).sort()]]);
       });
@@ -236,7 +235,7 @@ export function describeDriver(target: Target): void {
       test(`update() and increment(): one payload per row with entityId, previous, instance and changes (${how})`, async () => {
         const [ada, old1, old2] = await seed();
         const seen: unknown[] = [];
-        listen(() =>
+        listen(
           postSave.connect(
             ({ entityId, previous, instance, changes, partial, source }) => void seen.push([entityId, previous?.posts, instance.posts, changes, partial, source]),
             { sender: Author },
@@ -261,9 +260,9 @@ export function describeDriver(target: Target): void {
       test('delete(), softDelete() and restore(): the rows, each with its id', async () => {
         const [ada, old1, old2] = await seed();
         const seen: unknown[] = [];
-        listen(() => postDelete.connect(({ entityId, instance, previous }) => void seen.push(['delete', entityId, instance?.name, previous?.posts]), { sender: Author }));
-        listen(() => postSoftDelete.connect(({ entityId, instance }) => void seen.push(['soft', entityId, instance?.deletedAt instanceof Date]), { sender: Author }));
-        listen(() => postRestore.connect(({ entityId, previous, instance }) => void seen.push(['restore', entityId, previous?.deletedAt instanceof Date, instance?.deletedAt]), { sender: Author }));
+        listen(postDelete.connect(({ entityId, instance, previous }) => void seen.push(['delete', entityId, instance?.name, previous?.posts]), { sender: Author }));
+        listen(postSoftDelete.connect(({ entityId, instance }) => void seen.push(['soft', entityId, instance?.deletedAt instanceof Date]), { sender: Author }));
+        listen(postRestore.connect(({ entityId, previous, instance }) => void seen.push(['restore', entityId, previous?.deletedAt instanceof Date, instance?.deletedAt]), { sender: Author }));
         await authors().softDelete({ id: ada });
         await authors().restore({ id: ada });
         const result = await authors().delete({ name: 'old' });
@@ -280,10 +279,11 @@ export function describeDriver(target: Target): void {
       test('no row touched: nothing sent; nothing listening: no extra statement', async () => {
         await seed();
         const seen: unknown[] = [];
-        listen(() => postSave.connect(({ entityId }) => void seen.push(entityId), { sender: Author }));
-        await authors().update({ name: 'nobody' }, { posts: 9 });
-        expect(seen).toEqual([]);
-        disconnects.pop()!();
+        {
+          using _seen = postSave.connect(({ entityId }) => void seen.push(entityId), { sender: Author });
+          await authors().update({ name: 'nobody' }, { posts: 9 });
+          expect(seen).toEqual([]);
+        }
         queries.start();
         await authors().update({ name: 'old' }, { posts: 9 });
         await authors().delete({ name: 'old' });
@@ -292,7 +292,7 @@ export function describeDriver(target: Target): void {
 
       test('a failing receiver rolls the statement back', async () => {
         await seed();
-        listen(() =>
+        listen(
           postDelete.connect(
             () => {
               throw new Error('refused');
@@ -326,7 +326,7 @@ export function describeDriver(target: Target): void {
         await authors().insert({ name: 'seed', posts: 10 });
         if (seed === 'deleted') await authors().softDelete({ name: 'seed' });
         const before = await authorRows();
-        listen(() => (signal as typeof postSave).connect(refuse, { sender: Author }));
+        listen((signal as typeof postSave).connect(refuse, { sender: Author }));
         queries.start();
         await expect(write()).rejects.toThrow('refused');
         const statements = transactionStatements(queries.stop());
@@ -336,7 +336,7 @@ export function describeDriver(target: Target): void {
 
       test("the receiver's writes through manager commit with the statement; commit receivers run after that COMMIT", async () => {
         const log: string[] = [];
-        listen(() =>
+        listen(
           postSave.connect(
             async ({ manager, queryRunner }) => {
               log.push(`transaction active=${queryRunner?.isTransactionActive}`);
@@ -345,7 +345,7 @@ export function describeDriver(target: Target): void {
             { sender: Author },
           ),
         );
-        listen(() => postSave.connect(async () => void log.push(`commit: ${(await ids('tags')).length} tag`), { sender: Author, phase: 'commit' }));
+        listen(postSave.connect(async () => void log.push(`commit: ${(await ids('tags')).length} tag`), { sender: Author, phase: 'commit' }));
         await authors().insert({ name: 'Ada' });
         expect(log).toEqual(['transaction active=true', 'commit: 1 tag']);
         expect(await ids('authors')).toHaveLength(1);
@@ -353,7 +353,7 @@ export function describeDriver(target: Target): void {
 
       test('only a commit-phase receiver: insert() gets no BEGIN/COMMIT; update(criteria) one, to lock and name the rows it writes', async () => {
         const commits: unknown[] = [];
-        listen(() => postSave.connect(({ entityId }) => void commits.push(entityId), { sender: Author, phase: 'commit' }));
+        listen(postSave.connect(({ entityId }) => void commits.push(entityId), { sender: Author, phase: 'commit' }));
         queries.start();
         await authors().insert({ name: 'Ada' });
         await authors().delete({ name: 'nobody' });
@@ -389,9 +389,9 @@ export function describeDriver(target: Target): void {
         await authors().insert({ name: 'Ada' });
         const author = (await authors().findOneByOrFail({ name: 'Ada' })) as Author;
         const log: string[] = [];
-        listen(() => postSave.connect(({ items }) => void log.push(`batch ${items.map((i) => i.entityId).join(',')}`), { sender: Author, batch: true }));
-        listen(() => postSave.connect(() => void log.push('commit'), { sender: Author, phase: 'commit' }));
-        listen(() => postSave.connect(() => void log.push('rollback'), { sender: Author, phase: 'rollback' }));
+        listen(postSave.connect(({ items }) => void log.push(`batch ${items.map((i) => i.entityId).join(',')}`), { sender: Author, batch: true }));
+        listen(postSave.connect(() => void log.push('commit'), { sender: Author, phase: 'commit' }));
+        listen(postSave.connect(() => void log.push('rollback'), { sender: Author, phase: 'rollback' }));
         await ds.transaction(async (manager) => {
           await postSave.send(Author, payloadOf(author, manager));
           log.push('sent');
@@ -410,7 +410,7 @@ export function describeDriver(target: Target): void {
 
     describe('transaction phases', () => {
       function recordPhase(phase: 'commit' | 'rollback', log: string[] = []): string[] {
-        listen(() =>
+        listen(
           postSave.connect(
             async ({ instance, queryRunner, manager }) => {
               expect(queryRunner).toBeUndefined();
@@ -443,7 +443,7 @@ export function describeDriver(target: Target): void {
       test('a savepoint rolled back: its rows get the rollback phase at once, the rest commits', async () => {
         const log = recordPhase('commit');
         const undone: string[] = [];
-        listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+        listen(postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
         await ds.transaction(async (outer) => {
           await outer.save(Author, { name: 'kept' });
           await outer
@@ -461,7 +461,7 @@ export function describeDriver(target: Target): void {
       test('rollback: a transaction that throws runs the rollback phase, never the commit phase', async () => {
         const log = recordPhase('commit');
         const undone: string[] = [];
-        listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+        listen(postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
         await expect(
           ds.transaction(async (m) => {
             await m.save(Author, { name: 'x' });
@@ -479,7 +479,7 @@ export function describeDriver(target: Target): void {
       test(`a failed statement, caught, then COMMIT: ${afterFailure}`, async () => {
         const log = recordPhase('commit');
         const undone: string[] = [];
-        listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+        listen(postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
         await ds.transaction(async (m) => {
           await m.save(Author, { name: 'x' });
           await m.query('SELECT * FROM no_such_table').catch(() => undefined);
@@ -499,7 +499,7 @@ export function describeDriver(target: Target): void {
           const [a, b] = rows;
           const log = recordPhase('commit');
           const undone: string[] = [];
-          listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+          listen(postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
           const other = ds.createQueryRunner();
           await other.connect();
           await other.startTransaction();
@@ -548,7 +548,7 @@ export function describeDriver(target: Target): void {
       test('one call per save([...]) with every row and its id, in the transaction and commit phases', async () => {
         const calls: Array<[string, unknown[]]> = [];
         for (const phase of ['transaction', 'commit'] as const) {
-          listen(() => postSave.connect(({ items }) => void calls.push([phase, items.map((i) => i.entityId)]), { sender: Author, batch: true, phase }));
+          listen(postSave.connect(({ items }) => void calls.push([phase, items.map((i) => i.entityId)]), { sender: Author, batch: true, phase }));
         }
         await authors().save([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
         const dbIds = await ids('authors');
@@ -560,7 +560,7 @@ export function describeDriver(target: Target): void {
 
       test('with the chunk option: one call per chunk', async () => {
         const sizes: number[] = [];
-        listen(() => postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
+        listen(postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
         await authors().save(
           Array.from({ length: 7 }, (_, i) => ({ name: `n${i}` })),
           { chunk: 3 },
@@ -571,9 +571,9 @@ export function describeDriver(target: Target): void {
 
     describe('the example (migrations, ensureProfileExists)', () => {
       test('sign-ups get one profile each, in the same transaction; an update creates none', async () => {
-        listen(connectExampleReceivers);
+        listen(connectExampleReceivers());
         const sent: Array<[string, boolean | null]> = [];
-        listen(() => postSave.connect(({ sender, created }) => void sent.push([sender === User ? 'User' : 'UserProfile', created])));
+        listen(postSave.connect(({ sender, created }) => void sent.push([sender === User ? 'User' : 'UserProfile', created])));
         const users = ds.getRepository(User);
         const [alice, bob] = await users.save([users.create({ email: 'alice@example.com', name: 'Alice' }), users.create({ email: 'bob@example.com', name: null })]);
         bob.name = 'Bob';
@@ -598,8 +598,8 @@ export function describeDriver(target: Target): void {
       });
 
       test('a failing receiver rolls back the user and its profile', async () => {
-        listen(connectExampleReceivers);
-        listen(() =>
+        listen(connectExampleReceivers());
+        listen(
           postSave.connect(
             () => {
               throw new Error('receiver failed');

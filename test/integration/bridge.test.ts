@@ -15,15 +15,11 @@ import {
 } from '../../src';
 import { Article, Author, Content, Post, Tag, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
-
-/** Connects for the duration of one test. */
-function listen(connect: () => () => boolean): void {
-  disconnects.push(connect());
-}
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({ entities: blogEntities, migrations: blogMigrations, subscribers: [SignalsSubscriber] });
@@ -33,7 +29,6 @@ afterAll(async () => {
   await db?.cleanup();
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   await ds.query('TRUNCATE authors, tags, posts, post_tags, contents RESTART IDENTITY CASCADE');
 });
 
@@ -41,7 +36,7 @@ type Seen = Pick<SavePayload<Author>, 'created' | 'source' | 'entityId' | 'parti
 
 function recordSaves(signal = postSave): Seen[] {
   const seen: Seen[] = [];
-  listen(() =>
+  listen(
     signal.connect(
       ({ created, source, entityId, partial, updateFields, previous, changes, instance }) => {
         seen.push({ created, source, entityId, partial, updateFields, previous, changes, name: instance.name });
@@ -55,7 +50,7 @@ function recordSaves(signal = postSave): Seen[] {
 describe('postSave from save()', () => {
   test('save(new) sends created: true with the generated id, after the row exists in the transaction', async () => {
     const inTx: number[] = [];
-    listen(() =>
+    listen(
       postSave.connect(
         async ({ instance, manager, queryRunner }) => {
           expect(queryRunner.isTransactionActive).toBe(true);
@@ -92,7 +87,7 @@ describe('postSave from save()', () => {
   });
 
   test('preSave may change the instance before it is written', async () => {
-    listen(() =>
+    listen(
       preSave.connect(
         ({ instance, created }) => {
           if (created) instance.name = instance.name.toUpperCase();
@@ -120,7 +115,7 @@ describe('postSave from save()', () => {
   });
 
   test('a receiver error rejects save() and leaves no row', async () => {
-    listen(() =>
+    listen(
       postSave.connect(
         () => {
           throw new Error('profile service down');
@@ -139,9 +134,9 @@ describe('postSave from save()', () => {
       await new Promise((r) => setTimeout(r, ms));
       log.push(`${name}:end`);
     };
-    listen(() => postSave.connect(slow('first', 30), { sender: Author }));
-    listen(() => postSave.connect(slow('second', 1), { sender: Author }));
-    listen(() => postSave.connect(slow('all-senders', 1)));
+    listen(postSave.connect(slow('first', 30), { sender: Author }));
+    listen(postSave.connect(slow('second', 1), { sender: Author }));
+    listen(postSave.connect(slow('all-senders', 1)));
     await ds.getRepository(Author).save({ name: 'x' });
     expect(log).toEqual(['first:start', 'first:end', 'second:start', 'second:end', 'all-senders:start', 'all-senders:end']);
   });
@@ -161,7 +156,7 @@ describe('query-builder writes', () => {
     const repo = ds.getRepository(Tag);
     const seen: Array<boolean | null> = [];
     const sources: string[] = [];
-    listen(() =>
+    listen(
       postSave.connect(
         ({ created, source }) => {
           seen.push(created);
@@ -200,8 +195,8 @@ describe('query-builder writes', () => {
   test('delete() sends preDelete/postDelete per row with source delete and the row', async () => {
     const author = await ds.getRepository(Author).save({ name: 'Ada' });
     const seen: unknown[] = [];
-    listen(() => preDelete.connect(({ source, instance }) => void seen.push(['pre', source, instance?.name]), { sender: Author }));
-    listen(() => postDelete.connect(({ source, instance }) => void seen.push(['post', source, instance?.name]), { sender: Author }));
+    listen(preDelete.connect(({ source, instance }) => void seen.push(['pre', source, instance?.name]), { sender: Author }));
+    listen(postDelete.connect(({ source, instance }) => void seen.push(['post', source, instance?.name]), { sender: Author }));
     await ds.getRepository(Author).delete({ id: author.id });
     expect(seen).toEqual([
       ['pre', 'delete', 'Ada'],
@@ -213,7 +208,7 @@ describe('query-builder writes', () => {
     const author = await ds.getRepository(Author).save({ name: 'Ada' });
     const id = author.id;
     const seen: unknown[] = [];
-    listen(() => postDelete.connect(({ source, entityId, previous }) => void seen.push([source, entityId, previous?.name]), { sender: Author }));
+    listen(postDelete.connect(({ source, entityId, previous }) => void seen.push([source, entityId, previous?.name]), { sender: Author }));
     await ds.getRepository(Author).remove(author);
     expect(seen).toEqual([['remove', id, 'Ada']]);
   });
@@ -222,8 +217,8 @@ describe('query-builder writes', () => {
     const repo = ds.getRepository(Author);
     const author = await repo.save({ name: 'Ada' });
     const seen: unknown[] = [];
-    listen(() => postSoftDelete.connect(({ source, entityId }) => void seen.push(['soft', source, entityId]), { sender: Author }));
-    listen(() => postRestore.connect(({ source, entityId }) => void seen.push(['restore', source, entityId]), { sender: Author }));
+    listen(postSoftDelete.connect(({ source, entityId }) => void seen.push(['soft', source, entityId]), { sender: Author }));
+    listen(postRestore.connect(({ source, entityId }) => void seen.push(['restore', source, entityId]), { sender: Author }));
     await repo.softRemove(author);
     await repo.recover(author);
     await repo.softDelete({ id: author.id });
@@ -240,9 +235,9 @@ describe('query-builder writes', () => {
 describe('cascades', () => {
   test('a cascaded insert sends postSave with created: true for the cascaded entity, before the owner is linked', async () => {
     const seen: string[] = [];
-    listen(() => postSave.connect(({ instance, created }) => void seen.push(`tag:${instance.label}:${created}`), { sender: Tag }));
-    listen(() => postSave.connect(({ instance, created }) => void seen.push(`post:${instance.title}:${created}`), { sender: Post }));
-    listen(() => m2mChanged.connect(({ action, relatedIds }) => void seen.push(`m2m:${action}:${relatedIds.length}`), { sender: Post }));
+    listen(postSave.connect(({ instance, created }) => void seen.push(`tag:${instance.label}:${created}`), { sender: Tag }));
+    listen(postSave.connect(({ instance, created }) => void seen.push(`post:${instance.title}:${created}`), { sender: Post }));
+    listen(m2mChanged.connect(({ action, relatedIds }) => void seen.push(`m2m:${action}:${relatedIds.length}`), { sender: Post }));
     await ds.getRepository(Post).save({ title: 'p', tags: [{ label: 'new-1' }, { label: 'new-2' }] as Tag[] });
     expect(seen.sort()).toEqual(['m2m:add:2', 'post:p:true', 'tag:new-1:true', 'tag:new-2:true']);
     expect(await ds.getRepository(Tag).count()).toBe(2);
@@ -253,7 +248,7 @@ describe('m2mChanged', () => {
   test('adding and removing related rows sends one m2mChanged per owner and action', async () => {
     const tags = await ds.getRepository(Tag).save([{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
     const seen: unknown[] = [];
-    listen(() =>
+    listen(
       m2mChanged.connect(
         ({ action, relation, entityId, relatedIds, model, sender }) => void seen.push({ action, relation, entityId, relatedIds: [...relatedIds].sort(), model, sender }),
         { sender: Post },
@@ -271,7 +266,7 @@ describe('m2mChanged', () => {
 describe('senders', () => {
   test('an entity name string matches writes of that class', async () => {
     const seen: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void seen.push(instance.name), { sender: 'Author' }));
+    listen(postSave.connect(({ instance }) => void seen.push(instance.name), { sender: 'Author' }));
     await ds.getRepository(Author).save({ name: 'by name' });
     await ds.getRepository(Tag).save({ label: 'not me' });
     expect(seen).toEqual(['by name']);
@@ -279,8 +274,8 @@ describe('senders', () => {
 
   test('inheritance: a receiver for the parent class does not run for a child entity (exact class, as in Django)', async () => {
     const seen: string[] = [];
-    listen(() => postSave.connect(() => void seen.push('Content'), { sender: Content }));
-    listen(() => postSave.connect(() => void seen.push('Article'), { sender: Article }));
+    listen(postSave.connect(() => void seen.push('Content'), { sender: Content }));
+    listen(postSave.connect(() => void seen.push('Article'), { sender: Article }));
     await ds.getRepository(Article).save({ title: 't', section: 's' });
     await ds.getRepository(Content).save({ title: 'plain' });
     expect(seen).toEqual(['Article', 'Content']);
@@ -307,7 +302,7 @@ describe('installation', () => {
     try {
       installSignals(other.dataSource);
       const seen: DataSource[] = [];
-      listen(() => postSave.connect(({ dataSource }) => void seen.push(dataSource), { sender: Author }));
+      listen(postSave.connect(({ dataSource }) => void seen.push(dataSource), { sender: Author }));
       await ds.getRepository(Author).save({ name: 'one' });
       await other.dataSource.getRepository(Author).save({ name: 'two' });
       expect(seen).toEqual([ds, other.dataSource]);
@@ -327,7 +322,7 @@ describe('installation', () => {
       expect(mine === theirs).toBe(typeorm03);
       expect(Object.keys(mine!)).toEqual([]);
       const seen: Array<[string, boolean]> = [];
-      listen(() =>
+      listen(
         postSave.connect(
           async ({ instance, dataSource, queryRunner, manager }) => {
             await new Promise((r) => setTimeout(r, 5));
@@ -338,7 +333,7 @@ describe('installation', () => {
         ),
       );
       const commits: Array<[string, boolean]> = [];
-      listen(() => postSave.connect(({ instance, dataSource }) => void commits.push([String(instance.name), dataSource === ds]), { sender: Author, phase: 'commit' }));
+      listen(postSave.connect(({ instance, dataSource }) => void commits.push([String(instance.name), dataSource === ds]), { sender: Author, phase: 'commit' }));
       await Promise.all([
         ds.getRepository(Author).save([{ name: 'a1' }, { name: 'a2' }]),
         other.dataSource.getRepository(Author).save([{ name: 'b1' }, { name: 'b2' }]),
@@ -367,7 +362,7 @@ describe('installation', () => {
 
 describe('recursion', () => {
   test('a receiver that saves its own entity again is stopped at the depth limit and the write rolls back', async () => {
-    listen(() =>
+    listen(
       postSave.connect(
         async function bumpPosts({ instance, manager }) {
           instance.posts = (instance.posts ?? 0) + 1;

@@ -4,6 +4,7 @@ import { SignalsSubscriber, postDelete, postRestore, postSave, postSoftDelete, p
 import { captureSignals } from '../../src/testing';
 import { Author, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 import { QueryRecorder } from '../helpers/query-log';
 
 /**
@@ -15,8 +16,7 @@ import { QueryRecorder } from '../helpers/query-log';
 let db: TestDataSource;
 let ds: DataSource;
 const recorder = new QueryRecorder();
-const disconnects: Array<() => boolean> = [];
-const listen = (connect: () => () => boolean) => void disconnects.push(connect());
+const { listen } = connections();
 const authors = () => ds.getRepository(Author);
 
 beforeAll(async () => {
@@ -28,19 +28,18 @@ beforeEach(async () => {
   await ds.query(`INSERT INTO authors (name, posts) VALUES ('Ada', 1), ('old', 2), ('Bob', 3), ('old', 4), ('old', 5)`);
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   recorder.stop();
   await ds.query('TRUNCATE authors, tags RESTART IDENTITY CASCADE');
 });
 
 function recordSaves(): Array<SavePayload<Author>> {
   const seen: Array<SavePayload<Author>> = [];
-  listen(() => postSave.connect((payload) => void seen.push(payload), { sender: Author }));
+  listen(postSave.connect((payload) => void seen.push(payload), { sender: Author }));
   return seen;
 }
 function recordDeletes(signal: typeof postDelete = postDelete): Array<DeletePayload<Author>> {
   const seen: Array<DeletePayload<Author>> = [];
-  listen(() => signal.connect((payload) => void seen.push(payload), { sender: Author }));
+  listen(signal.connect((payload) => void seen.push(payload), { sender: Author }));
   return seen;
 }
 const rows = async () => (await ds.query('SELECT id, name, posts, "deletedAt" IS NOT NULL AS deleted FROM authors ORDER BY id')) as Array<{ id: number; name: string; posts: number; deleted: boolean }>;
@@ -92,7 +91,7 @@ describe('update() and increment()', () => {
 
   test('preSave per row, before the statement: the row as it is, the SET values, partial true', async () => {
     const seen: Array<[unknown, unknown, unknown, boolean]> = [];
-    listen(() => preSave.connect(({ entityId, previous, instance, partial }) => void seen.push([entityId, previous?.name, instance.name, partial]), { sender: Author }));
+    listen(preSave.connect(({ entityId, previous, instance, partial }) => void seen.push([entityId, previous?.name, instance.name, partial]), { sender: Author }));
     await authors().update({ id: In([1, 3]) }, { name: 'x' });
     expect(seen).toEqual([
       [1, 'Ada', 'x', true],
@@ -102,7 +101,7 @@ describe('update() and increment()', () => {
 
   test('a batch receiver gets one call with every row', async () => {
     const calls: unknown[][] = [];
-    listen(() => postSave.connect(({ items }) => void calls.push(items.map((i) => [i.entityId, i.changes])), { sender: Author, batch: true }));
+    listen(postSave.connect(({ items }) => void calls.push(items.map((i) => [i.entityId, i.changes])), { sender: Author, batch: true }));
     await authors().update({ name: 'old' }, { posts: 0 });
     expect(calls).toEqual([
       [
@@ -129,8 +128,8 @@ describe('delete(), softDelete() and restore()', () => {
 
   test('preDelete per row, then postDelete per row; the query-builder form', async () => {
     const log: string[] = [];
-    listen(() => preDelete.connect(({ entityId, instance }) => void log.push(`pre ${String(entityId)} ${String(instance?.name)}`), { sender: Author }));
-    listen(() => postDelete.connect(({ entityId }) => void log.push(`post ${String(entityId)}`), { sender: Author }));
+    listen(preDelete.connect(({ entityId, instance }) => void log.push(`pre ${String(entityId)} ${String(instance?.name)}`), { sender: Author }));
+    listen(postDelete.connect(({ entityId }) => void log.push(`post ${String(entityId)}`), { sender: Author }));
     await ds.createQueryBuilder().delete().from(Author).where('id IN (:...ids)', { ids: [1, 2] }).execute();
     expect(log).toEqual(['pre 1 Ada', 'pre 2 old', 'post 1', 'post 2']);
   });
@@ -191,7 +190,7 @@ describe('rows, statements and results', () => {
     expect(update[3]).toBe('COMMIT');
 
     // a commit-phase delete receiver needs no transaction: DELETE ... RETURNING names the rows
-    listen(() => postDelete.connect(() => undefined, { sender: Author, phase: 'commit' }));
+    listen(postDelete.connect(() => undefined, { sender: Author, phase: 'commit' }));
     recorder.start();
     await authors().delete({ name: 'old' });
     const remove = recorder.stop();
@@ -230,13 +229,13 @@ describe('rows, statements and results', () => {
 describe('phases', () => {
   test('commit receivers run after the COMMIT, with the rows; a failing transaction receiver rolls the statement back and runs rollback receivers per row', async () => {
     const log: string[] = [];
-    listen(() => postSave.connect(({ entityId }) => void log.push(`commit ${String(entityId)}`), { sender: Author, phase: 'commit' }));
+    listen(postSave.connect(({ entityId }) => void log.push(`commit ${String(entityId)}`), { sender: Author, phase: 'commit' }));
     await authors().update({ id: In([1, 3]) }, { posts: 0 });
     expect(log).toEqual(['commit 1', 'commit 3']);
 
     log.length = 0;
-    listen(() => postSave.connect(({ entityId }) => void log.push(`rollback ${String(entityId)}`), { sender: Author, phase: 'rollback' }));
-    listen(() =>
+    listen(postSave.connect(({ entityId }) => void log.push(`rollback ${String(entityId)}`), { sender: Author, phase: 'rollback' }));
+    listen(
       postSave.connect(
         () => {
           throw new Error('refused');
@@ -268,7 +267,7 @@ describe('a concurrent writer at READ COMMITTED (two connections)', () => {
       let once = false;
       // The pre receiver runs after the SELECT ... FOR UPDATE and before the UPDATE: another
       // connection then inserts a matching row and renames one, and commits.
-      listen(() =>
+      listen(
         preSave.connect(
           async () => {
             if (once) return;
@@ -279,7 +278,7 @@ describe('a concurrent writer at READ COMMITTED (two connections)', () => {
           { sender: Author },
         ),
       );
-      listen(() => postSave.connect(({ entityId }) => void seen.push(entityId as number), { sender: Author }));
+      listen(postSave.connect(({ entityId }) => void seen.push(entityId as number), { sender: Author }));
       const result = await authors().update({ name: 'old' }, { posts: 0 });
       const after = await rows();
       const written = after.filter((r) => r.posts === 0).map((r) => r.id);
@@ -304,7 +303,7 @@ describe('a concurrent writer at READ COMMITTED (two connections)', () => {
     try {
       const seen: Array<[number, number | undefined, number]> = [];
       let blocked: Promise<unknown> | undefined;
-      listen(() =>
+      listen(
         preSave.connect(
           () => {
             // Another connection updates a locked row: it waits on the lock until this commits.
@@ -313,7 +312,7 @@ describe('a concurrent writer at READ COMMITTED (two connections)', () => {
           { sender: Author },
         ),
       );
-      listen(() => postSave.connect(({ entityId, previous, instance }) => void seen.push([entityId as number, previous?.posts, instance.posts as number]), { sender: Author }));
+      listen(postSave.connect(({ entityId, previous, instance }) => void seen.push([entityId as number, previous?.posts, instance.posts as number]), { sender: Author }));
       await authors().increment({ name: 'old' }, 'posts', 1);
       await blocked;
       expect(seen).toEqual([

@@ -6,17 +6,17 @@
  */
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { checkSignals, describeSignals, postDelete, postSave, receiver, type Disconnect } from '../../src';
+import { checkSignals, describeSignals, postDelete, postSave, receiver } from '../../src';
 import { exampleConfig } from '../../src/example/data-source';
 import { User } from '../../src/example/entities';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 let dbA: TestDataSource;
 let dbB: TestDataSource;
 let a: DataSource;
 let b: DataSource;
-const disconnects: Array<() => boolean> = [];
-const listen = (off: Disconnect | (() => boolean)) => void disconnects.push(off);
+const { listen } = connections();
 
 beforeAll(async () => {
   [dbA, dbB] = await Promise.all([openTestDataSource(exampleConfig), openTestDataSource(exampleConfig)]);
@@ -27,7 +27,6 @@ afterAll(async () => {
   await Promise.all([dbA?.cleanup(), dbB?.cleanup()]);
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   await Promise.all([a, b].map((ds) => ds.query('TRUNCATE "users", "user_profiles" RESTART IDENTITY CASCADE')));
 });
 

@@ -12,17 +12,17 @@ import { SignalsSubscriber, onCommit, postSave, withoutSignals } from '../../src
 import { captureSignals } from '../../src/testing';
 import { Author, Tag, fixtureEntities, fixtureMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 let db: TestDataSource;
 let dataSource: DataSource;
-const disconnects: Array<() => boolean> = [];
+const { listen } = connections();
 beforeAll(async () => {
   db = await openTestDataSource({ entities: fixtureEntities, migrations: fixtureMigrations, subscribers: [SignalsSubscriber] });
   dataSource = db.dataSource;
 });
 afterAll(() => db?.cleanup());
 afterEach(async () => {
-  for (const disconnect of disconnects.splice(0)) disconnect();
   await dataSource.query('TRUNCATE post_tags, posts, tags, authors RESTART IDENTITY CASCADE');
 });
 
@@ -33,7 +33,7 @@ const ambient = new AsyncLocalStorage<{ tx: string }>();
 test('commit, rollback and onCommit work does not see the AsyncLocalStorage values of the transaction that ended', async () => {
   const seen: string[] = [];
   for (const phase of ['transaction', 'commit', 'rollback'] as const) {
-    disconnects.push(postSave.connect(({ instance }) => void seen.push(`${phase} ${instance.name}: ${ambient.getStore()?.tx}`), { sender: Author, phase }));
+    listen(postSave.connect(({ instance }) => void seen.push(`${phase} ${instance.name}: ${ambient.getStore()?.tx}`), { sender: Author, phase }));
   }
   await ambient.run({ tx: 'open' }, () =>
     dataSource.transaction(async (manager) => {
@@ -59,7 +59,7 @@ test('commit, rollback and onCommit work does not see the AsyncLocalStorage valu
 });
 
 test("captureSignals records, and withoutSignals mutes, the writes of commit receivers, as before", async () => {
-  disconnects.push(postSave.connect(({ instance, manager }) => manager.insert(Tag, { label: `for ${instance.name}` }).then(() => undefined), { sender: Author, phase: 'commit' }));
+  listen(postSave.connect(({ instance, manager }) => manager.insert(Tag, { label: `for ${instance.name}` }).then(() => undefined), { sender: Author, phase: 'commit' }));
 
   const { records } = await captureSignals(() => dataSource.transaction((manager) => manager.save(Author, { name: 'ada' })), { signals: [postSave] });
   expect(records.filter((r) => r.phase === 'transaction').map((r) => [r.sender, r.muted])).toEqual([
@@ -68,7 +68,7 @@ test("captureSignals records, and withoutSignals mutes, the writes of commit rec
   ]);
 
   const tagReceiver = jest.fn();
-  disconnects.push(postSave.connect(tagReceiver, { sender: Tag }));
+  listen(postSave.connect(tagReceiver, { sender: Tag }));
   await withoutSignals(() => dataSource.transaction((manager) => manager.save(Author, { name: 'bob' })), { signals: [postSave], senders: [Tag] });
   expect(tagReceiver).not.toHaveBeenCalled(); // muted for the commit receiver's write too
   expect(await dataSource.getRepository(Tag).count()).toBe(2);

@@ -23,7 +23,6 @@ const queries = new QueryRecorder();
 let db: TestDataSource;
 let ds: DataSource;
 let disconnectExample: (() => boolean) | undefined;
-const disconnects: Array<() => boolean> = [];
 
 beforeAll(async () => {
   db = await openTestDataSource({ ...exampleConfig, logger: queries });
@@ -35,7 +34,6 @@ afterAll(async () => {
   await db?.cleanup();
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   queries.stop();
   await ds.query('TRUNCATE "users", "user_profiles" RESTART IDENTITY CASCADE');
 });
@@ -271,7 +269,7 @@ describe('ensureProfileExists', () => {
 
   test('updates create no profile: save(existing), update(), and an upsert that updates (created false)', async () => {
     const seen: Array<boolean | null> = [];
-    disconnects.push(postSave.connect(({ created }) => void seen.push(created), { sender: User }));
+    using _seen = postSave.connect(({ created }) => void seen.push(created), { sender: User });
     // users that have no profile: inserted with raw SQL, which sends no signal
     await ds.query(`INSERT INTO "users" ("email") VALUES ('a@example.com'), ('b@example.com')`);
     queries.start();
@@ -303,13 +301,11 @@ describe('ensureProfileExists', () => {
 
   test('idempotent: a user whose profile already exists keeps it, no duplicate and no error', async () => {
     // a receiver that runs first (per-row receivers run before batch ones) and creates the profile itself
-    disconnects.push(
-      postSave.connect(
-        async ({ instance, created, manager }) => {
-          if (created) await manager.insert(UserProfile, { userId: instance.id, nickname: 'early bird' });
-        },
-        { sender: User },
-      ),
+    using _earlyBird = postSave.connect(
+      async ({ instance, created, manager }) => {
+        if (created) await manager.insert(UserProfile, { userId: instance.id, nickname: 'early bird' });
+      },
+      { sender: User },
     );
     queries.start();
     const [first, second] = await users().save(newUsers(2));
@@ -329,13 +325,11 @@ describe('ensureProfileExists', () => {
   });
 
   test('a failing receiver rolls the save back: no user, no profile', async () => {
-    disconnects.push(
-      postSave.connect(
-        () => {
-          throw new Error('welcome mail failed');
-        },
-        { sender: User },
-      ),
+    using _failing = postSave.connect(
+      () => {
+        throw new Error('welcome mail failed');
+      },
+      { sender: User },
     );
     await expect(users().save(users().create({ email: 'doomed@example.com' }))).rejects.toThrow('welcome mail failed');
     await expect(users().save(newUsers(3, 'doomed'))).rejects.toThrow('welcome mail failed');

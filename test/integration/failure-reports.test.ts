@@ -10,10 +10,11 @@ import type { DataSource } from 'typeorm';
 import { SignalsSubscriber, configureSignals, onCommit, postSave, type FailureReport } from '../../src';
 import { Author, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
+const { listen } = connections();
 const reports: FailureReport[] = [];
 const lines: string[] = [];
 
@@ -35,7 +36,6 @@ beforeEach(() => {
   configureSignals({ logger: { error: (message) => void lines.push(message) }, onReceiverError: (r) => void reports.push(r) });
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   configureSignals({ logger: null, onReceiverError: null, logErrorMessages: false });
   await ds.query('TRUNCATE authors RESTART IDENTITY CASCADE');
 });
@@ -48,7 +48,7 @@ function connectFailingMailer(): Function {
   function sendWelcomeMail({ instance }: { instance: Partial<Author> }) {
     throw new MailError(`smtp refused the welcome mail for ${instance.name}`);
   }
-  disconnects.push(postSave.connect(sendWelcomeMail, { sender: Author, phase: 'commit' }));
+  listen(postSave.connect(sendWelcomeMail, { sender: Author, phase: 'commit' }));
   return sendWelcomeMail;
 }
 
@@ -88,7 +88,7 @@ test("a rollback-phase receiver whose query fails: the driver's error class and 
   async function recordFailedSignup({ manager }: { manager: DataSource['manager'] }) {
     await manager.query('INSERT INTO no_such_table VALUES (1)');
   }
-  disconnects.push(postSave.connect(recordFailedSignup, { sender: Author, phase: 'rollback' }));
+  listen(postSave.connect(recordFailedSignup, { sender: Author, phase: 'rollback' }));
   await expect(
     ds.transaction(async (m) => {
       await m.save(Author, { name: 'rolled back' });
@@ -108,8 +108,8 @@ test('an error without a code, and a code that is free text, report the class on
   function wordyCode() {
     throw Object.assign(new Error('x'), { code: 'mail to ada@example.com refused' });
   }
-  disconnects.push(postSave.connect(plainFailure, { sender: Author, phase: 'commit' }));
-  disconnects.push(postSave.connect(wordyCode, { sender: Author, phase: 'commit' }));
+  listen(postSave.connect(plainFailure, { sender: Author, phase: 'commit' }));
+  listen(postSave.connect(wordyCode, { sender: Author, phase: 'commit' }));
   await ds.getRepository(Author).save({ name: 'linus' });
   expect(reports.map(({ receiver, errorClass, code }) => ({ receiver, errorClass, code }))).toEqual([
     { receiver: 'plainFailure', errorClass: 'TypeError', code: undefined },

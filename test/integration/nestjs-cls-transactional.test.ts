@@ -16,6 +16,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { SignalsSubscriber, onCommit, onRollback, postSave } from '../../src';
 import { Author, Tag, fixtureEntities, fixtureMigrations } from '../fixtures/blog';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 const events: string[] = [];
 
@@ -80,7 +81,7 @@ let database: TestDatabase;
 let app: TestingModule;
 let dataSource: DataSource;
 let service: AuthorService;
-const disconnects: Array<() => boolean> = [];
+const { listen } = connections();
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -114,7 +115,6 @@ afterAll(async () => {
   await database?.drop();
 });
 afterEach(async () => {
-  for (const disconnect of disconnects.splice(0)) disconnect();
   events.length = 0;
   await dataSource.query('TRUNCATE post_tags, posts, tags, authors RESTART IDENTITY CASCADE');
 });
@@ -122,7 +122,7 @@ afterEach(async () => {
 test("commit and rollback receivers run once, outside the finished transaction, with the DataSource's own manager", async () => {
   const managers: EntityManager[] = [];
   for (const phase of ['commit', 'rollback'] as const) {
-    disconnects.push(
+    listen(
       postSave.connect(
         async ({ instance, manager, dataSource: source }) => {
           managers.push(manager);
@@ -146,7 +146,7 @@ test("commit and rollback receivers run once, outside the finished transaction, 
 
 test('Required in Required, Nested savepoints and RequiresNew: each row gets the phase the database gave it', async () => {
   for (const phase of ['commit', 'rollback'] as const) {
-    disconnects.push(postSave.connect(({ instance }) => void events.push(`${phase} ${instance.name}`), { sender: Author, phase }));
+    listen(postSave.connect(({ instance }) => void events.push(`${phase} ${instance.name}`), { sender: Author, phase }));
   }
   await service.signUpTeam(false);
   expect(events).toEqual([
@@ -182,10 +182,11 @@ test('a @Transactional() method awaited in a commit receiver, or in an onCommit 
       () => outcomes.push('resolved'),
       (error: Error) => outcomes.push(error.message),
     );
-  disconnects.push(postSave.connect(() => sideEffect('receiver'), { sender: Author, phase: 'commit' }));
-  await service.create('trigger');
+  {
+    using _receiver = postSave.connect(() => sideEffect('receiver'), { sender: Author, phase: 'commit' });
+    await service.create('trigger');
+  }
 
-  disconnects.splice(0).forEach((disconnect) => disconnect());
   await service.createThen('callback', () => sideEffect('onCommit'));
 
   expect(outcomes).toEqual(['side effect failed', 'side effect failed']);

@@ -14,13 +14,13 @@ import {
 import { hasPendingWork } from '../../src/typeorm/transactions';
 import { Author, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 import { QueryRecorder } from '../helpers/query-log';
 
 let db: TestDataSource;
 let ds: DataSource;
 const recorder = new QueryRecorder();
-const disconnects: Array<() => boolean> = [];
-const listen = (connect: () => () => boolean) => void disconnects.push(connect());
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({ entities: blogEntities, migrations: blogMigrations, subscribers: [SignalsSubscriber], logger: recorder });
@@ -31,7 +31,6 @@ afterAll(async () => {
   await db?.cleanup();
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   configureSignals({ logger: null, onReceiverError: null });
   await ds.query('TRUNCATE authors RESTART IDENTITY CASCADE');
 });
@@ -48,7 +47,7 @@ async function visibleAuthors(): Promise<number> {
 }
 
 function recordPhase(phase: 'commit' | 'rollback', log: string[] = []): string[] {
-  listen(() =>
+  listen(
     postSave.connect(
       async ({ instance, queryRunner, manager }) => {
         expect(queryRunner).toBeUndefined();
@@ -104,7 +103,7 @@ describe('commit phase', () => {
       ).rejects.toThrow('abort');
     }],
     ['a transaction-phase receiver that fails', async () => {
-      listen(() => postSave.connect(() => Promise.reject(new Error('veto')), { sender: Author }));
+      listen(postSave.connect(() => Promise.reject(new Error('veto')), { sender: Author }));
       await expect(ds.getRepository(Author).save({ name: 'x' })).rejects.toThrow('veto');
     }],
     ['COMMIT after a failed statement (PostgreSQL rolls back silently)', async () => {
@@ -116,7 +115,7 @@ describe('commit phase', () => {
   ])('never runs after %s, and the rollback phase runs instead', async (_name, act) => {
     const commits = recordPhase('commit');
     const rollbacks: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+    listen(postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await act();
     expect(commits).toEqual([]);
     expect(rollbacks).toEqual(['x']);
@@ -126,7 +125,7 @@ describe('commit phase', () => {
   test('drops the work of a savepoint that rolled back, keeps the rest', async () => {
     const log = recordPhase('commit');
     const undone: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+    listen(postSave.connect(({ instance }) => void undone.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await ds.transaction(async (outer) => {
       await outer.save(Author, { name: 'kept' });
       await outer
@@ -145,7 +144,7 @@ describe('commit phase', () => {
     const reports: FailureReport[] = [];
     const lines: string[] = [];
     configureSignals({ logger: { error: (message) => void lines.push(message) }, onReceiverError: (r) => void reports.push(r) });
-    listen(() =>
+    listen(
       postSave.connect(
         function sendWelcomeMail() {
           throw new Error('smtp down');
@@ -164,9 +163,9 @@ describe('commit phase', () => {
 
   test('order: the order of the writes, then connection order', async () => {
     const log: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void log.push(`A:${instance.name}`), { sender: Author, phase: 'commit' }));
-    listen(() => postDelete.connect(({ entityId }) => void log.push(`D:${String(entityId)}`), { sender: Author, phase: 'commit' }));
-    listen(() => postSave.connect(({ instance }) => void log.push(`B:${instance.name}`), { sender: Author, phase: 'commit' }));
+    listen(postSave.connect(({ instance }) => void log.push(`A:${instance.name}`), { sender: Author, phase: 'commit' }));
+    listen(postDelete.connect(({ entityId }) => void log.push(`D:${String(entityId)}`), { sender: Author, phase: 'commit' }));
+    listen(postSave.connect(({ instance }) => void log.push(`B:${instance.name}`), { sender: Author, phase: 'commit' }));
     await ds.transaction(async (m) => {
       const one = await m.save(Author, { name: 'one' });
       await m.save(Author, { name: 'two' });
@@ -179,7 +178,7 @@ describe('commit phase', () => {
 describe('rollback phase', () => {
   test('does not run when the transaction commits', async () => {
     const rollbacks: string[] = [];
-    listen(() => postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
+    listen(postSave.connect(({ instance }) => void rollbacks.push(String(instance.name)), { sender: Author, phase: 'rollback' }));
     await ds.getRepository(Author).save({ name: 'fine' });
     await ds.getRepository(Author).insert({ name: 'autocommit' });
     expect(rollbacks).toEqual([]);
@@ -246,7 +245,7 @@ describe('batch receivers', () => {
   test('one call per save([...]) with all items, in every phase', async () => {
     const calls: Array<[string, number[]]> = [];
     for (const phase of ['transaction', 'commit'] as const) {
-      listen(() =>
+      listen(
         postSave.connect(({ items }) => void calls.push([phase, items.map((i) => Number(i.instance.id))]), { sender: Author, batch: true, phase }),
       );
     }
@@ -260,7 +259,7 @@ describe('batch receivers', () => {
 
   test('with the chunk option: one call per chunk', async () => {
     const sizes: number[] = [];
-    listen(() => postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
+    listen(postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
     await ds.getRepository(Author).save(
       Array.from({ length: 7 }, (_, i) => ({ name: `n${i}` })),
       { chunk: 3 },
@@ -270,13 +269,13 @@ describe('batch receivers', () => {
 
   test('insert([...]) is one write: one batch call', async () => {
     const sizes: number[] = [];
-    listen(() => postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
+    listen(postSave.connect(({ items }) => void sizes.push(items.length), { sender: Author, batch: true }));
     await ds.getRepository(Author).insert([{ name: 'a' }, { name: 'b' }]);
     expect(sizes).toEqual([2]);
   });
 
   test('a batch receiver writing all rows at once: one statement for 1,000 rows', async () => {
-    listen(() =>
+    listen(
       postSave.connect(
         async ({ items, manager }) => {
           const ids = items.filter((i) => i.created).map((i) => i.entityId as number);

@@ -12,11 +12,11 @@ import { exampleConfig } from '../../src/example/data-source';
 import { User, UserProfile } from '../../src/example/entities';
 import { connectExampleReceivers, ensureProfileExists } from '../../src/example/receivers';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
-const listen = (disconnect: () => boolean) => void disconnects.push(disconnect);
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource(exampleConfig);
@@ -26,9 +26,8 @@ afterAll(async () => {
   configureSignals({ logger: null, onReceiverError: null });
   await db?.cleanup();
 });
-beforeEach(() => listen(connectExampleReceivers()));
+beforeEach(() => void listen(connectExampleReceivers()));
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   configureSignals({ logger: null, onReceiverError: null });
   await ds.query('TRUNCATE "users", "user_profiles" RESTART IDENTITY CASCADE');
 });

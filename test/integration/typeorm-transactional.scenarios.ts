@@ -18,12 +18,13 @@ import {
 import { SignalsSubscriber, onCommit, onRollback, postSave } from '../../src';
 import { Author, Tag, fixtureEntities, fixtureMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 
 export function typeormTransactionalScenarios(storageDriver: StorageDriver): void {
   let db: TestDataSource;
   let dataSource: DataSource;
   const events: string[] = [];
-  const disconnects: Array<() => boolean> = [];
+  const { listen } = connections();
 
   class AuthorService {
     @Transactional()
@@ -79,14 +80,13 @@ export function typeormTransactionalScenarios(storageDriver: StorageDriver): voi
     await db?.cleanup();
   });
   afterEach(async () => {
-    for (const disconnect of disconnects.splice(0)) disconnect();
     events.length = 0;
     await dataSource.query('TRUNCATE post_tags, posts, tags, authors RESTART IDENTITY CASCADE');
   });
 
   test("commit and rollback receivers run once, with the DataSource's own manager, which keeps working after the transaction", async () => {
     const managers: EntityManager[] = [];
-    disconnects.push(
+    listen(
       postSave.connect(
         async ({ instance, manager }) => {
           managers.push(manager);
@@ -94,6 +94,8 @@ export function typeormTransactionalScenarios(storageDriver: StorageDriver): voi
         },
         { sender: Author, phase: 'commit' },
       ),
+    );
+    listen(
       postSave.connect(
         async ({ instance, manager }) => {
           managers.push(manager);
@@ -118,7 +120,7 @@ export function typeormTransactionalScenarios(storageDriver: StorageDriver): voi
 
   test('REQUIRED in REQUIRED and savepoints: commit work after the outer COMMIT, rollback work of the undone savepoint at once', async () => {
     for (const phase of ['commit', 'rollback'] as const) {
-      disconnects.push(postSave.connect(({ instance }) => void events.push(`${phase} ${instance.name}`), { sender: Author, phase }));
+      listen(postSave.connect(({ instance }) => void events.push(`${phase} ${instance.name}`), { sender: Author, phase }));
     }
     await service.signUpTeam(false);
     expect(events).toEqual([
@@ -148,7 +150,7 @@ export function typeormTransactionalScenarios(storageDriver: StorageDriver): voi
 
   test('a @Transactional() method awaited in a commit receiver gets a transaction of its own: its throw leaves no row', async () => {
     let outcome: unknown;
-    disconnects.push(
+    listen(
       postSave.connect(
         async () => {
           outcome = await service.twoTagsThenThrow('side').then(

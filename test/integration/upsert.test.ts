@@ -4,6 +4,7 @@ import { SignalsSubscriber, postSave, preSave, type EntityId } from '../../src';
 import { captureSignals } from '../../src/testing';
 import { Tag, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 import { QueryRecorder } from '../helpers/query-log';
 
 /**
@@ -14,8 +15,7 @@ import { QueryRecorder } from '../helpers/query-log';
 let db: TestDataSource;
 let ds: DataSource;
 const recorder = new QueryRecorder();
-const disconnects: Array<() => boolean> = [];
-const listen = (connect: () => () => boolean) => void disconnects.push(connect());
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({ entities: blogEntities, migrations: blogMigrations, subscribers: [SignalsSubscriber], logger: recorder });
@@ -23,7 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => db?.cleanup());
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   recorder.stop();
   await ds.query('TRUNCATE authors, tags RESTART IDENTITY CASCADE');
 });
@@ -36,7 +35,7 @@ interface Seen {
 }
 function recordTags(): Seen[] {
   const seen: Seen[] = [];
-  listen(() => postSave.connect(({ instance, created, entityId, source }) => void seen.push({ label: instance.label, created, entityId, source }), { sender: Tag }));
+  listen(postSave.connect(({ instance, created, entityId, source }) => void seen.push({ label: instance.label, created, entityId, source }), { sender: Tag }));
   return seen;
 }
 const tagIds = async (): Promise<Record<string, number>> =>
@@ -73,8 +72,8 @@ describe('upsert() and insert().orUpdate()', () => {
     await ds.getRepository(Tag).insert({ label: 'old' });
     const batches: Array<Array<[unknown, boolean | null]>> = [];
     const before: Array<boolean | null> = [];
-    listen(() => postSave.connect(({ items }) => void batches.push(items.map((i) => [i.instance.label, i.created])), { sender: Tag, batch: true }));
-    listen(() => preSave.connect(({ created }) => void before.push(created), { sender: Tag }));
+    listen(postSave.connect(({ items }) => void batches.push(items.map((i) => [i.instance.label, i.created])), { sender: Tag, batch: true }));
+    listen(preSave.connect(({ created }) => void before.push(created), { sender: Tag }));
     await ds.getRepository(Tag).upsert([{ label: 'old' }, { label: 'new' }], ['label']);
     expect(batches).toEqual([
       [

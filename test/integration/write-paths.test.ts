@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { SignalsSubscriber, postDelete, postRestore, postSave, postSoftDelete, preSave } from '../../src';
 import { Author, Tag, blogEntities, blogMigrations } from '../fixtures/blog';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 import { QueryRecorder } from '../helpers/query-log';
 
 /**
@@ -13,8 +14,7 @@ import { QueryRecorder } from '../helpers/query-log';
 let db: TestDataSource;
 let ds: DataSource;
 const recorder = new QueryRecorder();
-const disconnects: Array<() => boolean> = [];
-const listen = (connect: () => () => boolean) => void disconnects.push(connect());
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({ entities: blogEntities, migrations: blogMigrations, subscribers: [SignalsSubscriber], logger: recorder });
@@ -22,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => db?.cleanup());
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   recorder.stop();
   await ds.query('TRUNCATE authors, tags RESTART IDENTITY CASCADE');
 });
@@ -75,7 +74,7 @@ describe('a throwing transaction-phase receiver rolls back the statement', () =>
   test.each(paths)('$name', async ({ signal, seed, write }) => {
     if (seed) await ds.query(`INSERT INTO authors (name, posts, "deletedAt") VALUES ('seed', 10, ${seed === 'deleted' ? 'now()' : 'NULL'})`);
     const before = await committedAuthors();
-    listen(() => (signal as typeof postSave).connect(refuse, { sender: Author }));
+    listen((signal as typeof postSave).connect(refuse, { sender: Author }));
     recorder.start();
     await expect(write()).rejects.toThrow('receiver refused');
     expect(transactionStatements()).toEqual(['START TRANSACTION', 'ROLLBACK']);
@@ -83,16 +82,17 @@ describe('a throwing transaction-phase receiver rolls back the statement', () =>
   });
 
   test('upsert()', async () => {
-    listen(() => postSave.connect(refuse, { sender: Tag }));
+    listen(postSave.connect(refuse, { sender: Tag }));
     await expect(ds.getRepository(Tag).upsert([{ label: 'ts' }, { label: 'js' }], ['label'])).rejects.toThrow('receiver refused');
     expect(await ds.getRepository(Tag).count()).toBe(0);
   });
 
   test('a batch receiver and a pre receiver count as transaction-phase receivers too', async () => {
-    listen(() => postSave.connect(refuse, { sender: Author, batch: true }));
-    await expect(ds.getRepository(Author).insert([{ name: 'a' }, { name: 'b' }])).rejects.toThrow('receiver refused');
-    disconnects.pop()!();
-    listen(() => preSave.connect(refuse, { sender: Author }));
+    {
+      using _batch = postSave.connect(refuse, { sender: Author, batch: true });
+      await expect(ds.getRepository(Author).insert([{ name: 'a' }, { name: 'b' }])).rejects.toThrow('receiver refused');
+    }
+    listen(preSave.connect(refuse, { sender: Author }));
     await expect(ds.getRepository(Author).insert({ name: 'c' })).rejects.toThrow('receiver refused');
     expect(await committedAuthors()).toEqual([]);
   });
@@ -101,7 +101,7 @@ describe('a throwing transaction-phase receiver rolls back the statement', () =>
 describe('the transaction a listened statement gets', () => {
   test("the receiver's writes through manager commit with the statement; commit receivers run after that COMMIT", async () => {
     const log: string[] = [];
-    listen(() =>
+    listen(
       postSave.connect(
         async ({ manager, queryRunner }) => {
           expect(queryRunner?.isTransactionActive).toBe(true);
@@ -111,7 +111,7 @@ describe('the transaction a listened statement gets', () => {
         { sender: Author },
       ),
     );
-    listen(() => postSave.connect(async () => void log.push(`commit: ${(await committedAuthors()).length} committed`), { sender: Author, phase: 'commit' }));
+    listen(postSave.connect(async () => void log.push(`commit: ${(await committedAuthors()).length} committed`), { sender: Author, phase: 'commit' }));
     recorder.start();
     await ds.getRepository(Author).insert({ name: 'Ada' });
     expect(transactionStatements()).toEqual(['START TRANSACTION', 'COMMIT']);
@@ -120,7 +120,7 @@ describe('the transaction a listened statement gets', () => {
   });
 
   test('inside a transaction already: no nested transaction is added', async () => {
-    listen(() => postSave.connect(() => undefined, { sender: Author }));
+    listen(postSave.connect(() => undefined, { sender: Author }));
     recorder.start();
     await ds.transaction((manager) => manager.getRepository(Author).insert({ name: 'Ada' }));
     expect(transactionStatements()).toEqual(['START TRANSACTION', 'COMMIT']);
@@ -144,8 +144,8 @@ describe('statements nothing listens to in the transaction phase keep TypeORM be
 
   test('only a commit-phase receiver, or one for another entity: no BEGIN/COMMIT, the commit receiver still runs', async () => {
     const seen: string[] = [];
-    listen(() => postSave.connect(({ source }) => void seen.push(source), { sender: Author, phase: 'commit' }));
-    listen(() => postSave.connect(refuse, { sender: Tag }));
+    listen(postSave.connect(({ source }) => void seen.push(source), { sender: Author, phase: 'commit' }));
+    listen(postSave.connect(refuse, { sender: Tag }));
     recorder.start();
     await ds.getRepository(Author).insert({ name: 'Ada' });
     expect(transactionStatements()).toEqual([]);
