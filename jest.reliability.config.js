@@ -11,6 +11,8 @@ module.exports = {
   roots: ['<rootDir>/test/reliability'],
   testMatch: ['**/*.reliability.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // `using off = signal.connect(...)` on Node 20, whose vm contexts lack Symbol.dispose.
+  setupFiles: ['<rootDir>/test/helpers/dispose.ts'],
   globalSetup: '<rootDir>/test/reliability/global-setup.mjs',
   globalTeardown: '<rootDir>/test/reliability/global-teardown.mjs',
   reporters: ['default', '<rootDir>/test/reliability/summary-reporter.cjs'],

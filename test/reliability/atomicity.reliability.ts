@@ -17,16 +17,12 @@ const CONCURRENCY = 50;
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
 
 beforeAll(async () => {
   db = await openExampleDatabase(10);
   ds = db.dataSource;
 });
-afterAll(async () => {
-  while (disconnects.length) disconnects.pop()!();
-  await db?.cleanup();
-});
+afterAll(() => db?.cleanup());
 
 class SeededFailure extends Error {
   override name = 'SeededFailure';
@@ -38,23 +34,21 @@ test(`${SIGNUPS} signups, ${FAILURE_RATE * 100}% failing in a transaction-phase 
   // Decided per signup up front, so the same signups fail whatever order the writes interleave in.
   const doomed = new Set(emails.filter(() => random() < FAILURE_RATE));
 
-  disconnects.push(connectExampleReceivers());
-  disconnects.push(
-    postSave.connect(
-      async function welcomeMail({ items, manager }) {
-        for (const { instance } of items) {
-          // Written first, so the rollback has a user, a profile and this update to undo.
-          await manager.update(UserProfile, { userId: instance.id }, { nickname: 'welcomed' });
-          if (doomed.has(instance.email!)) throw new SeededFailure(`welcome mail failed (seed ${SEED})`);
-        }
-      },
-      { sender: User, batch: true },
-    ),
+  using _example = connectExampleReceivers();
+  using _welcomeMail = postSave.connect(
+    async function welcomeMail({ items, manager }) {
+      for (const { instance } of items) {
+        // Written first, so the rollback has a user, a profile and this update to undo.
+        await manager.update(UserProfile, { userId: instance.id }, { nickname: 'welcomed' });
+        if (doomed.has(instance.email!)) throw new SeededFailure(`welcome mail failed (seed ${SEED})`);
+      }
+    },
+    { sender: User, batch: true },
   );
   const committedSeen: string[] = [];
   const rolledBackSeen: string[] = [];
-  disconnects.push(postSave.connect(({ instance }) => void committedSeen.push(instance.email!), { sender: User, phase: 'commit' }));
-  disconnects.push(postSave.connect(({ instance }) => void rolledBackSeen.push(instance.email!), { sender: User, phase: 'rollback' }));
+  using _committedSeen = postSave.connect(({ instance }) => void committedSeen.push(instance.email!), { sender: User, phase: 'commit' });
+  using _rolledBackSeen = postSave.connect(({ instance }) => void rolledBackSeen.push(instance.email!), { sender: User, phase: 'rollback' });
 
   const startedAt = performance.now();
   const results = await runPool(SIGNUPS, CONCURRENCY, (i) => {

@@ -15,6 +15,7 @@ import {
   postSave,
   preSave,
   receiver,
+  type Disconnect,
   type FailureReport,
 } from '../../src';
 import { exampleMigrations } from '../../migrations';
@@ -99,13 +100,9 @@ interface Misuse {
 }
 
 /** Connects a receiver for one write only (a misbehaving receiver), then disconnects it. */
-async function withReceiver(connect: () => () => boolean, write: () => Promise<unknown>): Promise<unknown> {
-  const disconnect = connect();
-  try {
-    return await write();
-  } finally {
-    disconnect();
-  }
+async function withReceiver(connect: () => Disconnect, write: () => Promise<unknown>): Promise<unknown> {
+  using _receiver = connect();
+  return await write();
 }
 
 const catalog: Misuse[] = [

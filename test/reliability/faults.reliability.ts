@@ -10,6 +10,7 @@ import { SignalsSubscriber, onCommit, postSave } from '../../src';
 import { exampleMigrations } from '../../migrations';
 import { User, exampleEntities } from '../../src/example/entities';
 import { connectExampleReceivers } from '../../src/example/receivers';
+import { connections } from '../helpers/connections';
 import type { TestDataSource } from '../helpers/database';
 import { openExampleDatabase, poolOf, recordFigures, rowCounts, runPool } from './helpers';
 
@@ -17,7 +18,7 @@ const POOL = 10;
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
+const { listen } = connections();
 const committedSeen: string[] = [];
 const onCommitSeen: string[] = [];
 /** Rows whose transaction-phase receivers ran: each one has a commit-phase call queued. */
@@ -33,13 +34,10 @@ beforeEach(() => {
   onCommitSeen.length = 0;
   queuedSeen.length = 0;
   rolledBackSeen.length = 0;
-  disconnects.push(connectExampleReceivers());
-  disconnects.push(postSave.connect(({ instance }) => void committedSeen.push(instance.email!), { sender: User, phase: 'commit' }));
-  disconnects.push(postSave.connect(({ instance }) => void queuedSeen.push(instance.email!), { sender: User }));
-  disconnects.push(postSave.connect(({ instance }) => void rolledBackSeen.push(instance.email!), { sender: User, phase: 'rollback' }));
-});
-afterEach(() => {
-  while (disconnects.length) disconnects.pop()!();
+  listen(connectExampleReceivers());
+  listen(postSave.connect(({ instance }) => void committedSeen.push(instance.email!), { sender: User, phase: 'commit' }));
+  listen(postSave.connect(({ instance }) => void queuedSeen.push(instance.email!), { sender: User }));
+  listen(postSave.connect(({ instance }) => void rolledBackSeen.push(instance.email!), { sender: User, phase: 'rollback' }));
 });
 afterAll(() => db?.cleanup());
 
@@ -187,13 +185,11 @@ test('5 of 50 concurrent signups killed from inside their own transaction-phase 
   const before = await rowCounts(ds);
   const emails = Array.from({ length: 50 }, (_, i) => `kill-load-${i}@example.com`);
   const victims = new Set(emails.filter((_, i) => i % 10 === 3));
-  disconnects.push(
-    postSave.connect(
-      async function dieForVictims({ instance, manager }) {
-        if (victims.has(instance.email!)) await killDuring((sql) => manager.query(sql));
-      },
-      { sender: User },
-    ),
+  using _dieForVictims = postSave.connect(
+    async function dieForVictims({ instance, manager }) {
+      if (victims.has(instance.email!)) await killDuring((sql) => manager.query(sql));
+    },
+    { sender: User },
   );
   const results = await Promise.allSettled(emails.map((email) => ds.getRepository(User).save({ email, name: null })));
   const rejected = emails.filter((_, i) => results[i].status === 'rejected');

@@ -14,39 +14,31 @@ const POOL = 10;
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
 
 beforeAll(async () => {
   db = await openExampleDatabase(POOL);
   ds = db.dataSource;
 });
-afterAll(async () => {
-  while (disconnects.length) disconnects.pop()!();
-  await db?.cleanup();
-});
+afterAll(() => db?.cleanup());
 
 test(`${SIGNUPS} concurrent signups through a pool of ${POOL}: every user gets exactly one profile, the commit receiver runs once per user`, async () => {
-  disconnects.push(connectExampleReceivers());
+  using _example = connectExampleReceivers();
   const committedIds: number[] = [];
-  disconnects.push(
-    postSave.connect(
-      function countCommitted({ instance, created }) {
-        if (created) committedIds.push(instance.id);
-      },
-      { sender: User, phase: 'commit' },
-    ),
+  using _countCommitted = postSave.connect(
+    function countCommitted({ instance, created }) {
+      if (created) committedIds.push(instance.id);
+    },
+    { sender: User, phase: 'commit' },
   );
   let peakConnections = 0;
   let peakWaiting = 0;
-  disconnects.push(
-    postSave.connect(
-      function samplePool() {
-        const pool = poolOf(ds);
-        peakConnections = Math.max(peakConnections, pool.totalCount);
-        peakWaiting = Math.max(peakWaiting, pool.waitingCount);
-      },
-      { sender: User },
-    ),
+  using _samplePool = postSave.connect(
+    function samplePool() {
+      const pool = poolOf(ds);
+      peakConnections = Math.max(peakConnections, pool.totalCount);
+      peakWaiting = Math.max(peakWaiting, pool.waitingCount);
+    },
+    { sender: User },
   );
 
   const users = ds.getRepository(User);

@@ -63,15 +63,13 @@ test(`${CYCLES.toLocaleString('en-US')} connect/disconnect cycles: heap growth u
 test(`${TRANSACTIONS.toLocaleString('en-US')} transactions with commit receivers and onCommit: heap growth under 5 MB, no work left queued on a runner`, async () => {
   let receiverRuns = 0;
   let callbackRuns = 0;
-  const disconnects = [
-    postSave.connect(
-      function countCommitted() {
-        receiverRuns++;
-      },
-      { sender: User, phase: 'commit' },
-    ),
-    postSave.connect(() => undefined, { sender: User, phase: 'rollback' }),
-  ];
+  using _countCommitted = postSave.connect(
+    function countCommitted() {
+      receiverRuns++;
+    },
+    { sender: User, phase: 'commit' },
+  );
+  using _rollback = postSave.connect(() => undefined, { sender: User, phase: 'rollback' });
   const signup = (tag: string) =>
     ds.transaction(async (manager) => {
       await manager.save(User, { email: `${tag}@example.com`, name: null });
@@ -79,35 +77,31 @@ test(`${TRANSACTIONS.toLocaleString('en-US')} transactions with commit receivers
         callbackRuns++;
       });
     });
-  try {
-    await runPool(1000, 10, (i) => signup(`warm-${i}`)); // warm-up: pool, prepared metadata, JIT
-    const warm = { receiver: receiverRuns, callback: callbackRuns };
-    const before = await settledHeap(gc);
-    const startedAt = performance.now();
-    const results = await runPool(TRANSACTIONS, 10, (i) => signup(`tx-${i}`));
-    const seconds = (performance.now() - startedAt) / 1000;
-    const after = await settledHeap(gc);
-    const measured = { receiver: receiverRuns - warm.receiver, callback: callbackRuns - warm.callback };
-    const failed = results.filter((r) => r.status === 'rejected').length;
-    const growth = after - before;
-    // And no transaction leaves queued work behind on its runner.
-    const runners: QueryRunner[] = [];
-    await runPool(100, 10, (i) =>
-      ds.transaction(async (manager) => {
-        runners.push(manager.queryRunner!);
-        await manager.save(User, { email: `check-${i}@example.com`, name: null });
-      }),
-    );
-    const leftQueued = runners.filter(hasPendingWork).length;
-    recordFigures('memory', { transactions: TRANSACTIONS, transactionsSeconds: seconds, transactionsGrowth: growth, transactionsFailed: failed, leftQueued, receiverRuns: measured.receiver, callbackRuns: measured.callback });
+  await runPool(1000, 10, (i) => signup(`warm-${i}`)); // warm-up: pool, prepared metadata, JIT
+  const warm = { receiver: receiverRuns, callback: callbackRuns };
+  const before = await settledHeap(gc);
+  const startedAt = performance.now();
+  const results = await runPool(TRANSACTIONS, 10, (i) => signup(`tx-${i}`));
+  const seconds = (performance.now() - startedAt) / 1000;
+  const after = await settledHeap(gc);
+  const measured = { receiver: receiverRuns - warm.receiver, callback: callbackRuns - warm.callback };
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  const growth = after - before;
+  // And no transaction leaves queued work behind on its runner.
+  const runners: QueryRunner[] = [];
+  await runPool(100, 10, (i) =>
+    ds.transaction(async (manager) => {
+      runners.push(manager.queryRunner!);
+      await manager.save(User, { email: `check-${i}@example.com`, name: null });
+    }),
+  );
+  const leftQueued = runners.filter(hasPendingWork).length;
+  recordFigures('memory', { transactions: TRANSACTIONS, transactionsSeconds: seconds, transactionsGrowth: growth, transactionsFailed: failed, leftQueued, receiverRuns: measured.receiver, callbackRuns: measured.callback });
 
-    expect(failed).toBe(0);
-    expect(leftQueued).toBe(0);
-    expect(measured).toEqual({ receiver: TRANSACTIONS, callback: TRANSACTIONS });
-    expect(growth).toBeLessThan(LIMIT);
-  } finally {
-    for (const d of disconnects) d();
-  }
+  expect(failed).toBe(0);
+  expect(leftQueued).toBe(0);
+  expect(measured).toEqual({ receiver: TRANSACTIONS, callback: TRANSACTIONS });
+  expect(growth).toBeLessThan(LIMIT);
 });
 
 test(`${WEAK.toLocaleString('en-US')} weak receivers whose owners are gone are collected and disconnected; strong ones stay`, async () => {

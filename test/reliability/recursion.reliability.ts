@@ -12,15 +12,11 @@ import { openExampleDatabase, recordFigures, rowCounts } from './helpers';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
 const figures: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   db = await openExampleDatabase(10);
   ds = db.dataSource;
-});
-afterEach(() => {
-  while (disconnects.length) disconnects.pop()!();
 });
 afterAll(async () => {
   recordFigures('recursion', { maxDepth: MAX_DEPTH, cases: figures });
@@ -40,17 +36,15 @@ test.each([
   ['repository.save() (its own transaction)', (ds: DataSource, user: Partial<User>) => ds.getRepository(User).save(user)],
   ['inside dataSource.transaction()', (ds: DataSource, user: Partial<User>) => ds.transaction((m) => m.save(User, user))],
 ])('a receiver that saves the same entity again (%s) is stopped at the depth limit, naming signal, sender and receiver; nothing is written', async (how, write) => {
-  disconnects.push(connectExampleReceivers());
+  using _example = connectExampleReceivers();
   let calls = 0;
-  disconnects.push(
-    postSave.connect(
-      async function touchUpdatedAt({ instance, manager }) {
-        calls++;
-        instance.name = `touched ${calls}`;
-        await manager.save(User, instance); // an UPDATE: postSave again, for ever
-      },
-      { sender: User },
-    ),
+  using _touchUpdatedAt = postSave.connect(
+    async function touchUpdatedAt({ instance, manager }) {
+      calls++;
+      instance.name = `touched ${calls}`;
+      await manager.save(User, instance); // an UPDATE: postSave again, for ever
+    },
+    { sender: User },
   );
   const before = await rowCounts(ds);
   const startedAt = performance.now();
@@ -71,25 +65,21 @@ test.each([
 
 test('two receivers that keep saving each other (User -> UserProfile -> User ...) are stopped too; the chain names both', async () => {
   let calls = 0;
-  disconnects.push(
-    postSave.connect(
-      async function syncProfile({ instance, manager }) {
-        calls++;
-        await manager.upsert(UserProfile, { userId: instance.id, nickname: instance.name }, ['userId']);
-      },
-      { sender: User },
-    ),
+  using _syncProfile = postSave.connect(
+    async function syncProfile({ instance, manager }) {
+      calls++;
+      await manager.upsert(UserProfile, { userId: instance.id, nickname: instance.name }, ['userId']);
+    },
+    { sender: User },
   );
-  disconnects.push(
-    postSave.connect(
-      async function syncUserName({ instance, manager }) {
-        calls++;
-        const user = await manager.findOneByOrFail(User, { id: instance.userId });
-        user.name = `${instance.nickname ?? ''}!`;
-        await manager.save(user);
-      },
-      { sender: UserProfile },
-    ),
+  using _syncUserName = postSave.connect(
+    async function syncUserName({ instance, manager }) {
+      calls++;
+      const user = await manager.findOneByOrFail(User, { id: instance.userId });
+      user.name = `${instance.nickname ?? ''}!`;
+      await manager.save(user);
+    },
+    { sender: UserProfile },
   );
   const before = await rowCounts(ds);
   const error = await failure(ds.getRepository(User).save({ email: 'ping-pong@example.com', name: 'ping' }));

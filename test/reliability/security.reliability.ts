@@ -17,7 +17,6 @@ const SECRET_EMAIL = 'very.private.person@secret-domain.example';
 
 let db: TestDataSource;
 let ds: DataSource;
-const disconnects: Array<() => boolean> = [];
 const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
@@ -25,7 +24,6 @@ beforeAll(async () => {
   ds = db.dataSource;
 });
 afterEach(() => {
-  while (disconnects.length) disconnects.pop()!();
   configureSignals({ logger: null, onReceiverError: null });
 });
 afterAll(async () => {
@@ -48,7 +46,7 @@ function textsOf(error: unknown): string[] {
 const leaks = (texts: readonly string[]) => texts.filter((t) => t.includes(SECRET) || t.includes(SECRET_EMAIL) || t.includes('secret-domain'));
 
 test('failing receivers whose entity holds a secret: no error message, log line, report or DEBUG trace line shows it', async () => {
-  disconnects.push(connectExampleReceivers());
+  using _example = connectExampleReceivers();
   const consoleLines: string[] = [];
   const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void consoleLines.push(format(...(args as [unknown]))));
   const traceLines: string[] = [];
@@ -72,58 +70,51 @@ test('failing receivers whose entity holds a secret: no error message, log line,
 
   try {
     // 1. A transaction-phase receiver throws: the write rejects with its error.
-    disconnects.push(
-      postSave.connect(
+    {
+      using _chargeCard = postSave.connect(
         function chargeCard() {
           throw new Error('payment provider unavailable');
         },
         { sender: User },
-      ),
-    );
-    await expectFailure(ds.getRepository(User).save(secretUser('tx')));
-    disconnects.pop()!();
+      );
+      await expectFailure(ds.getRepository(User).save(secretUser('tx')));
+    }
 
     // 2. A receiver throws the secret itself (a non-Error): wrapped, the message says "string".
-    disconnects.push(
-      postSave.connect(
+    {
+      using _throwsTheName = postSave.connect(
         function throwsTheName({ instance }) {
           throw instance.name;
         },
         { sender: User },
-      ),
-    );
-    await expectFailure(ds.getRepository(User).save(secretUser('non-error')));
-    disconnects.pop()!();
+      );
+      await expectFailure(ds.getRepository(User).save(secretUser('non-error')));
+    }
 
     // 3. Recursion: the SignalsError describes the chain, not the entity.
-    disconnects.push(
-      postSave.connect(
+    {
+      using _resave = postSave.connect(
         async function resave({ instance, manager }) {
           instance.name = `${instance.name}.`; // a change, so that the save is an UPDATE
           await manager.save(User, instance);
         },
         { sender: User },
-      ),
-    );
-    await expectFailure(ds.getRepository(User).save(secretUser('recursion')));
-    disconnects.pop()!();
+      );
+      await expectFailure(ds.getRepository(User).save(secretUser('recursion')));
+    }
 
     // 4. Commit-phase receivers fail after the commit: reported to the default logger (console.error)...
-    disconnects.push(
-      postSave.connect(
-        function sendReceipt() {
-          throw new Error('smtp refused');
-        },
-        { sender: User, phase: 'commit' },
-      ),
+    using _sendReceipt = postSave.connect(
+      function sendReceipt() {
+        throw new Error('smtp refused');
+      },
+      { sender: User, phase: 'commit' },
     );
-    disconnects.push(
-      postSave.connect(
-        function leakyNonError({ instance }) {
-          throw `${instance.email}`;
-        },
-        { sender: User, phase: 'commit' },
-      ),
+    using _leakyNonError = postSave.connect(
+      function leakyNonError({ instance }) {
+        throw `${instance.email}`;
+      },
+      { sender: User, phase: 'commit' },
     );
     await ds.getRepository(User).save(secretUser('commit-default-logger'));
     // ...and to a configured logger and onReceiverError, whose reports are checked field by field.
@@ -159,13 +150,11 @@ test('failing receivers whose entity holds a secret: no error message, log line,
 });
 
 test('the SignalsError of a thrown secret keeps the value only as its cause, for code that asks', async () => {
-  disconnects.push(
-    postSave.connect(
-      function throwsTheName({ instance }) {
-        throw instance.name;
-      },
-      { sender: User },
-    ),
+  using _throwsTheName = postSave.connect(
+    function throwsTheName({ instance }) {
+      throw instance.name;
+    },
+    { sender: User },
   );
   const error = await ds
     .getRepository(User)
@@ -189,64 +178,56 @@ test('a receiver cannot change created, sender, previous or changes for the rece
   const seenBySecond: Array<Record<string, unknown>> = [];
   let instanceIsEntity = false;
   class Impostor {}
-  disconnects.push(
-    postSave.connect(
-      function meddler(args) {
-        if (args.created || refused.length > 0) return; // the first update below is the write under test
-        const a = args as any;
-        attempt('created', () => (a.created = true));
-        attempt('sender', () => (a.sender = Impostor));
-        attempt('previous', () => (a.previous = { name: 'Forged' }));
-        attempt('previous.name', () => (a.previous.name = 'Forged'));
-        attempt('changes', () => (a.changes = {}));
-        attempt('changes.name.from', () => (a.changes.name.from = 'Forged'));
-        attempt('updateFields', () => a.updateFields.push('email'));
-        attempt('delete created', () => delete a.created);
-        instanceIsEntity = args.instance === user;
-      },
-      { sender: User },
-    ),
+  using _meddler = postSave.connect(
+    function meddler(args) {
+      if (args.created || refused.length > 0) return; // the first update below is the write under test
+      const a = args as any;
+      attempt('created', () => (a.created = true));
+      attempt('sender', () => (a.sender = Impostor));
+      attempt('previous', () => (a.previous = { name: 'Forged' }));
+      attempt('previous.name', () => (a.previous.name = 'Forged'));
+      attempt('changes', () => (a.changes = {}));
+      attempt('changes.name.from', () => (a.changes.name.from = 'Forged'));
+      attempt('updateFields', () => a.updateFields.push('email'));
+      attempt('delete created', () => delete a.created);
+      instanceIsEntity = args.instance === user;
+    },
+    { sender: User },
   );
-  disconnects.push(
-    postSave.connect(
-      function honest({ created, sender, previous, changes, updateFields }) {
-        if (created) return;
-        seenBySecond.push({ created, sender, previousName: previous?.name, from: changes?.name?.from, updateFields: [...(updateFields ?? [])] });
-      },
-      { sender: User },
-    ),
+  using _honest = postSave.connect(
+    function honest({ created, sender, previous, changes, updateFields }) {
+      if (created) return;
+      seenBySecond.push({ created, sender, previousName: previous?.name, from: changes?.name?.from, updateFields: [...(updateFields ?? [])] });
+    },
+    { sender: User },
   );
   const itemsRefused: string[] = [];
-  disconnects.push(
-    postSave.connect(
-      function batchMeddler({ items }) {
-        if (itemsRefused.length > 0) return;
-        try {
-          (items as any[]).push({});
-        } catch (error) {
-          if (error instanceof TypeError) itemsRefused.push('items.push');
-        }
-        try {
-          (items[0] as any).created = true;
-        } catch (error) {
-          if (error instanceof TypeError) itemsRefused.push('items[0].created');
-        }
-      },
-      { sender: User, batch: true },
-    ),
+  using _batchMeddler = postSave.connect(
+    function batchMeddler({ items }) {
+      if (itemsRefused.length > 0) return;
+      try {
+        (items as any[]).push({});
+      } catch (error) {
+        if (error instanceof TypeError) itemsRefused.push('items.push');
+      }
+      try {
+        (items[0] as any).created = true;
+      } catch (error) {
+        if (error instanceof TypeError) itemsRefused.push('items[0].created');
+      }
+    },
+    { sender: User, batch: true },
   );
 
   user.name = 'Renamed';
   await ds.getRepository(User).save(user);
 
   // preSave may still change the entity itself: the change is what gets written.
-  disconnects.push(
-    preSave.connect(
-      ({ instance }) => {
-        instance.name = `${instance.name} (checked)`;
-      },
-      { sender: User },
-    ),
+  using _checked = preSave.connect(
+    ({ instance }) => {
+      instance.name = `${instance.name} (checked)`;
+    },
+    { sender: User },
   );
   user.name = 'Edited';
   await ds.getRepository(User).save(user);
