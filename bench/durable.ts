@@ -5,7 +5,8 @@
  *   (h) 100 x save(1 user) with one durable per-row receiver vs. the same saves without it
  *   (i) save([1,000 users]) with one durable per-row receiver (1,000 jobs, one INSERT) vs. without
  *   (j) drain: receiver calls/s of one worker process (this one) over 10,000 queued jobs
- *   (k) COMMIT (as the writer sees it) to the receiver's start in a worker process of its own
+ *   (k) COMMIT (as the writer sees it) to the receiver's start in a worker process of its own, with
+ *       the worker's LISTEN (the default) and with listen: false
  *
  * (h) and (i) follow `npm run bench`: a DataSource per variant on a database of its own (schema
  * from the example migrations, pg-boss's included), tables and the job table emptied before
@@ -208,12 +209,12 @@ async function drain(ds: DataSource, boss: PgBoss, config: { concurrency: number
  * `START <entityId> <epoch ms>` as each receiver starts; this process saves one user every
  * LATENCY_GAP_MS and notes when its save() resolved (COMMIT as the writer sees it).
  */
-async function latency(ds: DataSource, url: string, pollInterval: number) {
+async function latency(ds: DataSource, url: string, pollInterval: number, listen: boolean) {
   await empty(ds);
   const disconnect = connectDurable();
   const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', __filename, '--latency-worker'], {
     cwd: path.join(__dirname, '..'),
-    env: { ...process.env, BENCH_DURABLE_URL: url, BENCH_POLL_INTERVAL: String(pollInterval) },
+    env: { ...process.env, BENCH_DURABLE_URL: url, BENCH_POLL_INTERVAL: String(pollInterval), BENCH_LISTEN: String(listen) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const starts = new Map<number, number>();
@@ -238,7 +239,7 @@ async function latency(ds: DataSource, url: string, pollInterval: number) {
     const p99 = delays[Math.min(delays.length - 1, Math.ceil(delays.length * 0.99) - 1)];
     const result = {
       pollInterval,
-      listenNotify: false,
+      listenNotify: listen,
       jobs: LATENCY_JOBS,
       delivered: delays.length,
       medianMs: r2(median(delays)),
@@ -247,7 +248,7 @@ async function latency(ds: DataSource, url: string, pollInterval: number) {
       target: 'median <= 5, p99 <= 20',
       met: delays.length === LATENCY_JOBS && median(delays) <= 5 && p99 <= 20,
     };
-    process.stderr.write(`  k pollInterval ${pollInterval} s: median ${result.medianMs} ms, p99 ${result.p99Ms} ms, ${delays.length}/${LATENCY_JOBS} delivered\n`);
+    process.stderr.write(`  k ${listen ? 'LISTEN, ' : ''}pollInterval ${pollInterval} s: median ${result.medianMs} ms, p99 ${result.p99Ms} ms, ${delays.length}/${LATENCY_JOBS} delivered\n`);
     return result;
   } finally {
     disconnect();
@@ -267,7 +268,7 @@ async function latencyWorker(): Promise<void> {
     },
     { sender: User, phase: 'durable', dispatchUid: 'bench-noop' },
   );
-  const worker = await startSignalsWorker(ds, { boss, pollInterval: Number(process.env.BENCH_POLL_INTERVAL) });
+  const worker = await startSignalsWorker(ds, { boss, pollInterval: Number(process.env.BENCH_POLL_INTERVAL), listen: process.env.BENCH_LISTEN === 'true' });
   process.stdout.write('READY\n');
   process.stdin.resume();
   process.stdin.once('end', () => {
@@ -331,7 +332,8 @@ async function main(): Promise<void> {
     const k: Array<Awaited<ReturnType<typeof latency>>> = [];
     if (runs('k')) {
       process.stderr.write(`\n(k) COMMIT to receiver start, worker in another process\n`);
-      k.push(await latency(durable, durableUrl, 0.5), await latency(durable, durableUrl, 0.05));
+      // the worker's defaults (LISTEN, 0.5 s poll as backstop), then the same without LISTEN
+      k.push(await latency(durable, durableUrl, 0.5, true), await latency(durable, durableUrl, 0.5, false));
     }
     const loadEnd = os.loadavg().map(r2);
     const machine = {
@@ -378,7 +380,7 @@ function print(r: { machine: Record<string, unknown>; h?: Row; i?: Row; j: Array
     console.log(`(j) drain of ${fmt(d.jobs)} jobs, one worker process, concurrency ${d.concurrency}, batchSize ${d.batchSize}: ${fmt(d.callsPerSecond)} calls/s (${d.perRound.map(fmt).join(', ')}), ${d.cpuPerJobUs} us CPU per job; target ${d.target}: ${d.met ? 'met' : 'MISSED'}`);
   }
   for (const l of r.k) {
-    console.log(`(k) COMMIT -> receiver start, polling every ${l.pollInterval} s (no LISTEN/NOTIFY in the worker): median ${l.medianMs} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.delivered}/${l.jobs}; target ${l.target}: ${l.met ? 'met' : 'MISSED'}`);
+    console.log(`(k) COMMIT -> receiver start, ${l.listenNotify ? 'LISTEN/NOTIFY, ' : 'no LISTEN, '}polling every ${l.pollInterval} s: median ${l.medianMs} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.delivered}/${l.jobs}; target ${l.target}: ${l.met ? 'met' : 'MISSED'}`);
   }
   console.log('');
 }

@@ -47,8 +47,10 @@ export interface SignalsModuleWorkerOptions {
   concurrency?: number;
   /** Jobs claimed per batch (and per transaction). Default 50. */
   batchSize?: number;
-  /** Seconds between looks at an empty queue. Default 0.5. */
+  /** Seconds between looks at an empty queue (the backstop of `listen`). Default 0.5. */
   pollInterval?: number;
+  /** LISTEN for new jobs on a dedicated connection, so they run at COMMIT rather than at the next poll. Default true. */
+  listen?: boolean;
   /** Where the worker's own errors go (not a receiver's). Default: console.error with name and message. */
   onError?: (error: Error) => void;
 }
@@ -107,7 +109,7 @@ export function checkModuleOptions(options: unknown): SignalsModuleOptions {
     if (d.boss === undefined || d.boss === null) throw new TypeError(`${where}: "durable.boss" must be the application's started PgBoss instance, got ${describe(d.boss)}`);
     if ('dataSource' in d) checkDataSourceRef(d.dataSource, '"durable.dataSource"');
     if ('worker' in d && (typeof d.worker !== 'object' || d.worker === null || Array.isArray(d.worker))) {
-      throw new TypeError(`${where}: "durable.worker" must be an object { concurrency?, batchSize?, pollInterval?, onError? }, got ${describe(d.worker)}`);
+      throw new TypeError(`${where}: "durable.worker" must be an object { concurrency?, batchSize?, pollInterval?, listen?, onError? }, got ${describe(d.worker)}`);
     }
   }
   return o as SignalsModuleOptions;
