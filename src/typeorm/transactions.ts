@@ -90,6 +90,16 @@ export async function transactionCommitted(runner: QueryRunner): Promise<void> {
   await runAll(state.frames.flatMap((f) => (doomed ? f.rollback : f.commit)));
 }
 
+/**
+ * @internal Whether a statement failed in the runner's innermost open transaction or savepoint
+ * (PostgreSQL has aborted it, so its RELEASE or COMMIT cannot succeed), as far as the
+ * subscriber saw; false when it is not installed on the runner's DataSource.
+ */
+export function currentFrameFailed(runner: QueryRunner): boolean {
+  const frames = states.get(runner)?.frames;
+  return frames !== undefined && frames.length > 0 && frames[frames.length - 1].doomed;
+}
+
 /** @internal beforeTransactionRollback: a savepoint rollback drops the savepoint's frame. */
 export function transactionRollingBack(runner: QueryRunner): void {
   const state = states.get(runner);

@@ -6,19 +6,36 @@ import { trace } from '../../signals/trace';
 import type { Sender } from '../../signals/types';
 import { allModelSignals, type Family, type ModelSignal, type Timing } from '../model-signal';
 import { phaseOf } from '../phases';
+import { currentFrameFailed } from '../transactions';
 import type { EntityId } from '../payloads';
-import { runnerDb, type Binding, type FetchedJob } from './binding';
+import { runnerDb, type Binding, type DurableDb, type FetchedJob } from './binding';
 import { decode } from './codec';
 import { rowKey, runAsJob } from './context';
 import type { JobData, JobRow } from './enqueue';
 
 /**
  * The consumer side: one batch of jobs claimed and run in ONE transaction of the worker's
- * DataSource. Claim (fetch with `{ db }`), then per job a savepoint around its receiver, then
- * complete and COMMIT: a receiver's own writes commit together with its job's completion
- * (effectively once), a failed receiver's writes roll back to its savepoint while its failure
- * is recorded, and a worker killed mid-batch leaves the claims uncommitted, so the server rolls
- * them back and the jobs can be claimed again at once.
+ * DataSource: claim (fetch with `{ db }`), run the receivers, complete the jobs whose receiver
+ * returned (one statement) and COMMIT. A receiver's own writes commit together with its job's
+ * completion (effectively once), a failed receiver's writes are undone while its failure is
+ * recorded, and a worker killed mid-batch leaves the claims uncommitted, so the server rolls them
+ * back and the jobs can be claimed again at once.
+ *
+ * The receivers of a batch first run together in ONE savepoint: a savepoint per job would cost
+ * two round trips per job (SAVEPOINT, RELEASE) and bound the drain rate to what those allow.
+ * When one of them throws, the batch's savepoint is rolled back (every receiver's writes undone),
+ * that job is failed (reported once, with its attempt), and the other jobs run again one by one,
+ * each in a savepoint of its own, which is how a failing receiver's writes roll back alone. So a
+ * batch with a failure calls the receivers before the failing one twice in the same attempt:
+ * their database writes are undone in between (they commit once), but an external call they make
+ * happens twice, which at-least-once delivery allows (and `deliveryId`, the same both times, is
+ * there to deduplicate). The failing receiver is not called again in that attempt.
+ *
+ * A receiver that catches a failed statement and returns has broken the transaction (PostgreSQL
+ * aborts it): SignalsSubscriber notes the failed statement, so that receiver fails as soon as it
+ * returns, as if it had thrown. On a DataSource without the subscriber it shows later, as the
+ * next receiver's SQLSTATE 25P02 or a savepoint that cannot be released; then every job of the
+ * batch runs again one by one, and the RELEASE of that receiver's own savepoint fails it.
  */
 
 /** What one batch did. */
@@ -103,9 +120,117 @@ function deliveryIdOf(job: FetchedJob): string {
   return typeof id === 'string' ? id : job.id;
 }
 
-function failureOutput(error: unknown, attempt: number): object {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return { name: e.name, message: e.message, attempt };
+function failureOutput(error: Error, attempt: number): object {
+  return { name: error.name, message: error.message, attempt };
+}
+
+/** One claimed job of a batch, with the receiver it names (resolved before any receiver runs). */
+interface Entry {
+  job: FetchedJob;
+  data: JobData;
+  attempt: number;
+  resolved: Resolved;
+}
+
+interface Batch {
+  dataSource: DataSource;
+  binding: Binding;
+  runner: QueryRunner;
+  db: DurableDb;
+  completed: FetchedJob[];
+  failed: number;
+}
+
+/** The receiver of one job, in the runner's current transaction or savepoint. */
+async function call(batch: Batch, entry: Entry): Promise<void> {
+  const { job, data, resolved } = entry;
+  const startedAt = trace.enabled ? performance.now() : 0;
+  const args = argsFor(resolved, data, job, batch.runner.manager, batch.dataSource);
+  const fn = resolved.receiver;
+  const rows = new Set((data.batch ? (data.items ?? []) : [data]).map((row) => rowKey(row.entityId)));
+  await runAsJob({ signal: data.signal, receiver: data.receiver, entity: data.entity, rows, depth: typeof data.depth === 'number' ? data.depth : 0 }, async () => {
+    await fn(args);
+  });
+  if (currentFrameFailed(batch.runner)) {
+    throw new SignalsError(
+      `durable receiver ${describeFunction(fn)} ("${data.receiver}") of ${data.signal} for ${data.entity} returned after one of its statements failed ` +
+        '(a caught database error?): PostgreSQL aborted the transaction, so its writes cannot commit; the job fails and is retried',
+    );
+  }
+  if (trace.enabled) {
+    trace.note(`${data.signal} sender=${data.entity} receiver="${data.receiver}" phase=durable job ${job.id} attempt ${entry.attempt} ok in ${(performance.now() - startedAt).toFixed(3)}ms`);
+  }
+}
+
+/** Fails the job in pg-boss (retried or dead-lettered) and reports it, once per attempt. */
+async function fail(batch: Batch, job: FetchedJob, thrown: unknown, resolved: Resolved | undefined): Promise<void> {
+  const data = job.data as JobData;
+  const attempt = job.retryCount + 1;
+  const error = thrown instanceof Error ? thrown : new SignalsError(`durable receiver "${String(data?.receiver)}" threw a non-Error value`, { cause: thrown });
+  await batch.binding.boss.fail(batch.binding.queue, job, failureOutput(error, attempt), { db: batch.db });
+  batch.failed++;
+  if (trace.enabled) {
+    trace.note(`${String(data?.signal)} sender=${String(data?.entity)} receiver="${String(data?.receiver)}" phase=durable job ${job.id} attempt ${attempt} failed: ${error.name}`);
+  }
+  reportFailure({
+    signal: String(data?.signal ?? '(unknown)'),
+    receiver: resolved ? `${describeFunction(resolved.receiver)} ("${data.receiver}")` : `"${String(data?.receiver)}"`,
+    sender: String(data?.entity ?? '(unknown)'),
+    context: `durable job ${job.id}, attempt ${attempt}`,
+    error,
+    attempt,
+    deliveryId: deliveryIdOf(job),
+  });
+}
+
+/** Each job in a savepoint of its own: a receiver that throws (or breaks the transaction) fails alone. */
+async function runOneByOne(batch: Batch, entries: Entry[]): Promise<void> {
+  const { runner } = batch;
+  for (const entry of entries) {
+    await runner.startTransaction(); // a savepoint: this receiver's writes, undone if it throws
+    try {
+      await call(batch, entry);
+      await runner.commitTransaction(); // RELEASE; fails if the receiver swallowed a failed statement
+      batch.completed.push(entry.job);
+    } catch (thrown) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await fail(batch, entry.job, thrown, entry.resolved);
+    }
+  }
+}
+
+/** Whether a receiver's error is PostgreSQL refusing a statement because the transaction had already failed. */
+function abortedBefore(thrown: unknown): boolean {
+  const error = thrown as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return typeof error === 'object' && error !== null && (error.code === '25P02' || error.driverError?.code === '25P02');
+}
+
+/** All receivers in one savepoint; on a failure, the fallback described in the module comment. */
+async function runTogether(batch: Batch, entries: Entry[]): Promise<void> {
+  const { runner } = batch;
+  await runner.startTransaction(); // one savepoint for the whole batch
+  for (let i = 0; i < entries.length; i++) {
+    try {
+      await call(batch, entries[i]);
+    } catch (thrown) {
+      await runner.rollbackTransaction(); // to the batch's savepoint: every receiver's writes undone
+      const aborted = abortedBefore(thrown);
+      if (trace.enabled) {
+        trace.note(`durable: job ${entries[i].job.id} failed in a batch of ${entries.length}; running ${aborted ? 'every job' : 'the other jobs'} again, each in a savepoint`);
+      }
+      if (aborted) return runOneByOne(batch, entries);
+      await fail(batch, entries[i].job, thrown, entries[i].resolved);
+      return runOneByOne(batch, entries.slice(0, i).concat(entries.slice(i + 1)));
+    }
+  }
+  try {
+    await runner.commitTransaction(); // RELEASE; fails if a receiver swallowed a failed statement
+  } catch {
+    await runner.rollbackTransaction();
+    if (trace.enabled) trace.note(`durable: a receiver of a batch of ${entries.length} left its transaction aborted; running every job again, each in a savepoint`);
+    return runOneByOne(batch, entries);
+  }
+  for (const entry of entries) batch.completed.push(entry.job);
 }
 
 /**
@@ -115,62 +240,34 @@ function failureOutput(error: unknown, attempt: number): object {
 export async function runBatch(dataSource: DataSource, binding: Binding, batchSize: number): Promise<BatchOutcome> {
   const { boss, queue } = binding;
   const runner: QueryRunner = dataSource.createQueryRunner();
-  const outcome: BatchOutcome = { fetched: 0, ran: 0, failed: 0 };
   try {
     await runner.connect();
     await runner.startTransaction();
     const db = runnerDb(runner);
     const jobs = await boss.fetch(queue, { batchSize, db });
-    outcome.fetched = jobs.length;
     if (jobs.length > 0 && trace.enabled) trace.note(`durable: claimed ${jobs.length} job(s) from "${queue}"`);
-    const completed: FetchedJob[] = [];
+    const batch: Batch = { dataSource, binding, runner, db, completed: [], failed: 0 };
+    const entries: Entry[] = [];
+    const resolvedBy = new Map<string, Resolved>();
     for (const job of jobs) {
       const data = job.data as JobData;
-      const attempt = job.retryCount + 1;
-      const startedAt = trace.enabled ? performance.now() : 0;
-      let resolved: Resolved | undefined;
-      await runner.startTransaction(); // a savepoint: the receiver's writes, undone if it throws
       try {
-        resolved = resolve(dataSource, data);
-        const args = argsFor(resolved, data, job, runner.manager, dataSource);
-        const fn = resolved.receiver;
-        const rows = new Set((data.batch ? (data.items ?? []) : [data]).map((row) => rowKey(row.entityId)));
-        await runAsJob({ signal: data.signal, receiver: data.receiver, entity: data.entity, rows, depth: typeof data.depth === 'number' ? data.depth : 0 }, async () => {
-          await fn(args);
-        });
-        await runner.commitTransaction();
-        completed.push(job);
-        outcome.ran++;
-        if (trace.enabled) {
-          trace.note(
-            `${data.signal} sender=${data.entity} receiver="${data.receiver}" phase=durable job ${job.id} attempt ${attempt} ok in ${(performance.now() - startedAt).toFixed(3)}ms`,
-          );
-        }
-      } catch (thrown) {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
-        const error = thrown instanceof Error ? thrown : new SignalsError(`durable receiver "${String(data?.receiver)}" threw a non-Error value`, { cause: thrown });
-        await boss.fail(queue, job, failureOutput(error, attempt), { db });
-        outcome.failed++;
-        if (trace.enabled) {
-          trace.note(`${String(data?.signal)} sender=${String(data?.entity)} receiver="${String(data?.receiver)}" phase=durable job ${job.id} attempt ${attempt} failed: ${error.name}`);
-        }
-        reportFailure({
-          signal: String(data?.signal ?? '(unknown)'),
-          receiver: resolved ? `${describeFunction(resolved.receiver)} ("${data.receiver}")` : `"${String(data?.receiver)}"`,
-          sender: String(data?.entity ?? '(unknown)'),
-          context: `durable job ${job.id}, attempt ${attempt}`,
-          error,
-          attempt,
-          deliveryId: deliveryIdOf(job),
-        });
+        const key = typeof data === 'object' && data !== null ? `${String(data.signal)}\0${String(data.entity)}\0${String(data.receiver)}\0${data.batch === true}` : '';
+        let resolved = resolvedBy.get(key);
+        if (!resolved) resolvedBy.set(key, (resolved = resolve(dataSource, data)));
+        entries.push({ job, data, attempt: job.retryCount + 1, resolved });
+      } catch (error) {
+        await fail(batch, job, error, undefined); // no receiver to run: nothing to undo
       }
     }
-    if (completed.length > 0) {
-      await boss.complete(queue, completed, null, { db });
-      if (trace.enabled) trace.note(`durable: completed ${completed.length} job(s) of "${queue}"`);
+    if (entries.length === 1) await runOneByOne(batch, entries);
+    else if (entries.length > 1) await runTogether(batch, entries);
+    if (batch.completed.length > 0) {
+      await boss.complete(queue, batch.completed, null, { db });
+      if (trace.enabled) trace.note(`durable: completed ${batch.completed.length} job(s) of "${queue}"`);
     }
     await runner.commitTransaction();
-    return outcome;
+    return { fetched: jobs.length, ran: batch.completed.length, failed: batch.failed };
   } catch (error) {
     // Savepoints first, then the transaction; a broken connection stops trying (release drops it).
     for (let i = 0; i < 64 && runner.isTransactionActive; i++) {

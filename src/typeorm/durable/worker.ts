@@ -65,8 +65,9 @@ const workerKeys = new Set(['boss', 'concurrency', 'batchSize', 'pollInterval', 
 
 /**
  * Runs the durable receivers connected in this process for the jobs that committed writes
- * enqueued. Each batch of jobs runs in one transaction on `dataSource`: claim, each receiver
- * with that transaction's `manager` (in a savepoint of its own), complete, COMMIT. Connect the
+ * enqueued. Each batch of jobs runs in one transaction on `dataSource`: claim, the receivers
+ * with that transaction's `manager` (together in one savepoint; when one throws, the others run
+ * again one savepoint each, see docs/durable.md), complete, COMMIT. Connect the
  * same receivers as the writing processes before starting it (a job whose receiver is not
  * connected here fails and is retried). Binds `boss` to the DataSource like installSignals(),
  * so durable receivers of the receivers' own writes are enqueued too. An empty queue is watched
