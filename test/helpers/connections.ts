@@ -9,18 +9,31 @@
  * in the order they were registered, so the receivers are gone before a clean-up writes.
  */
 export interface Connections {
-  /** Keeps `off` (what `connect()` returns, or any function that undoes a connection) until the test ends, and returns it. */
-  listen<T extends () => boolean>(off: T): T;
+  /**
+   * Keeps `off` (what `connect()` returns, or any function that undoes a connection) until the
+   * test ends, and returns it. Typed so that passing a connect function itself, instead of what it
+   * returns, does not compile.
+   */
+  listen<T extends () => boolean | void>(off: T): T;
   /** Undoes every kept connection now, newest first (the afterEach does the same). */
   disconnectAll(): void;
 }
 
 export function connections(): Connections {
-  const kept: Array<() => boolean> = [];
+  const kept = keptConnections();
+  afterEach(kept.disconnectAll);
+  return kept;
+}
+
+/**
+ * The same without the afterEach, for a fixture made in a beforeAll (where jest allows no hooks)
+ * that calls `disconnectAll()` from its own reset: test/helpers/durable.ts.
+ */
+export function keptConnections(): Connections {
+  const kept: Array<() => boolean | void> = [];
   const disconnectAll = () => {
     while (kept.length) kept.pop()!();
   };
-  afterEach(disconnectAll);
   return {
     listen(off) {
       kept.push(off);

@@ -10,6 +10,7 @@ import { SignalsSubscriber, installSignals } from '../../src';
 import { exampleMigrations } from '../../migrations';
 import { User, UserProfile } from '../../src/example/entities';
 import { openTestDataSource, type TestDataSource, type TestDataSourceOptions } from './database';
+import { keptConnections } from './connections';
 import { startBoss } from './pg-boss';
 
 export interface DurableTest {
@@ -41,7 +42,7 @@ export async function openDurableTest(options: Partial<TestDataSourceOptions> = 
   const db = await openTestDataSource({ entities: [User, UserProfile], migrations: exampleMigrations, subscribers: [SignalsSubscriber], ...options });
   const ds = db.dataSource;
   const boss = await startBoss(db.database.url);
-  const disconnects: Array<() => boolean> = [];
+  const connections = keptConnections();
   const test: DurableTest = {
     db,
     ds,
@@ -51,10 +52,10 @@ export async function openDurableTest(options: Partial<TestDataSourceOptions> = 
       test.unbind = installSignals(ds, { durable: boss });
     },
     listen(off) {
-      disconnects.push(off);
+      connections.listen(off);
     },
     async reset() {
-      while (disconnects.length) disconnects.pop()!();
+      connections.disconnectAll();
       await ds.query('TRUNCATE users, user_profiles RESTART IDENTITY CASCADE');
       await ds.query('DELETE FROM pgboss.job');
     },
@@ -67,7 +68,7 @@ export async function openDurableTest(options: Partial<TestDataSourceOptions> = 
     },
     async cleanup() {
       test.unbind();
-      while (disconnects.length) disconnects.pop()!();
+      connections.disconnectAll();
       await boss.stop({ graceful: false, close: true });
       await db.cleanup();
     },

@@ -8,6 +8,7 @@ import { User, UserProfile } from '../../src/example/entities';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
 import { QueryRecorder } from '../helpers/query-log';
 import { startBoss } from '../helpers/pg-boss';
+import { connections } from '../helpers/connections';
 
 /**
  * phase 'durable', producer and in-process drain: the job is inserted by the write's own
@@ -18,8 +19,7 @@ let ds: DataSource;
 let boss: PgBoss;
 let unbind: () => void;
 const recorder = new QueryRecorder();
-const disconnects: Array<() => boolean> = [];
-const listen = (off: () => boolean) => void disconnects.push(off);
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({ entities: [User, UserProfile], migrations: exampleMigrations, subscribers: [SignalsSubscriber], logger: recorder });
@@ -33,7 +33,6 @@ afterAll(async () => {
   await db?.cleanup();
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
   recorder.stop();
   await ds.query('TRUNCATE users, user_profiles RESTART IDENTITY CASCADE');
   await ds.query('DELETE FROM pgboss.job');

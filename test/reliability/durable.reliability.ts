@@ -10,6 +10,7 @@ import { SignalsSubscriber, configureSignals, installSignals, postSave, startSig
 import { exampleMigrations } from '../../migrations';
 import { User, exampleEntities } from '../../src/example/entities';
 import { openTestDataSource, type TestDataSource } from '../helpers/database';
+import { connections } from '../helpers/connections';
 import { startBoss } from '../helpers/pg-boss';
 import { LineBus, kill, median, startChild, stop, type Child } from './durable-children';
 import { CreateDurableEffects1900000000000, connectScenarioReceivers, epochMs } from './durable-fixture';
@@ -26,7 +27,7 @@ let boss: PgBoss;
 let unbind: () => void;
 const bus = new LineBus();
 const children: Child[] = [];
-const disconnects: Array<() => void> = [];
+const { listen } = connections();
 
 beforeAll(async () => {
   db = await openTestDataSource({
@@ -39,7 +40,7 @@ beforeAll(async () => {
   unbind = installSignals(ds, { durable: boss });
 });
 afterEach(async () => {
-  while (disconnects.length) disconnects.pop()!();
+  configureSignals({ onReceiverError: null, logger: null }); // the poison test sets a reporter
   await Promise.all(children.filter((c) => c.alive).map((c) => kill(c)));
 });
 afterAll(async () => {
@@ -116,7 +117,7 @@ test(`a writer process SIGKILLed right after COMMIT, ${WRITER_KILLS} times: a wo
 }, 600_000); // 100 process starts of ~0.6 s of CPU each: 200 s at load 20 on 2 cores
 
 test(`a worker process SIGKILLed inside a receiver, ${WORKER_KILLS} times: every job completes, its effect exists once, another worker claims it again at once`, async () => {
-  disconnects.push(connectScenarioReceivers()); // this process only enqueues
+  listen(connectScenarioReceivers()); // this process only enqueues
   const block = { DURABLE_BLOCK_INSIDE: '1' };
   let n = 0;
   const pool = [child(`worker-${n++}`, 'durable-worker.ts', block), child(`worker-${n++}`, 'durable-worker.ts', block), child(`worker-${n++}`, 'durable-worker.ts', block)];
@@ -167,7 +168,7 @@ test(`a worker process SIGKILLed inside a receiver, ${WORKER_KILLS} times: every
 }, 300_000); // 23 process starts
 
 test('rolled-back writes (explicit rollback, thrown error, savepoint, failed statement) enqueue 0 jobs; the committed writes beside them 1 each', async () => {
-  disconnects.push(connectScenarioReceivers());
+  listen(connectScenarioReceivers());
   const PER_KIND = 25;
   const users = ds.getRepository(User);
   const kinds: Record<string, (i: number) => Promise<number>> = {
@@ -233,7 +234,7 @@ test('a poison job is retried per its policy, then dead-lettered; onReceiverErro
   const LIMIT = 3;
   const calls: number[] = [];
   const reports: FailureReport[] = [];
-  disconnects.push(
+  listen(
     postSave.connect(
       async function alwaysFails({ attempt }) {
         calls.push(attempt);
@@ -243,7 +244,6 @@ test('a poison job is retried per its policy, then dead-lettered; onReceiverErro
     ),
   );
   configureSignals({ onReceiverError: (report) => void reports.push(report), logger: { error: () => undefined } });
-  disconnects.push(() => configureSignals({ onReceiverError: null, logger: null }));
   const user = await ds.getRepository(User).save({ email: 'poison@example.com' });
   const [{ id }] = await ds.query(`SELECT id FROM pgboss.job WHERE name = 'typeorm-signals' AND data->>'receiver' = 'poison'`);
   const worker = await startSignalsWorker(ds, { boss, pollInterval: 0.05 });
@@ -267,7 +267,7 @@ test('a poison job is retried per its policy, then dead-lettered; onReceiverErro
 });
 
 test(`2 worker processes over ${BULK_JOBS.toLocaleString('en-US')} jobs: all done, 0 duplicate effects`, async () => {
-  disconnects.push(connectScenarioReceivers());
+  listen(connectScenarioReceivers());
   const env = { DURABLE_CONCURRENCY: '2', DURABLE_BATCH_SIZE: '100' };
   const workers = await Promise.all([ready(child('bulk-a', 'durable-worker.ts', env)), ready(child('bulk-b', 'durable-worker.ts', env))]);
   const CHUNK = 1000;
