@@ -161,6 +161,34 @@ test('dead-lettered jobs: findJobs() lists them, previewRedrive()/redrive() move
   expect(states).toEqual(['completed', 'completed', 'failed', 'failed']); // the originals stay failed; the redriven copies completed
 });
 
+test("redriven copies get the queue's retry settings; updated while they wait (docs/durable.md), they get the receiver's again", async () => {
+  const attempts: number[] = [];
+  t.listen(
+    postSave.connect(
+      async ({ attempt }) => {
+        attempts.push(attempt);
+        throw new Error('still broken');
+      },
+      { sender: User, phase: 'durable', dispatchUid: 'welcome-mail', retry: { limit: 1, delay: 0, backoff: false } },
+    ),
+  );
+  await t.ds.getRepository(User).save({ email: 'ada@example.com' });
+  expect(await drainDurable(t.ds)).toEqual({ ran: 0, failed: 2 }); // the receiver's policy: 2 attempts
+  expect(await t.boss.redrive('typeorm-signals.dead-letter')).toBe(1);
+
+  // the recipe of docs/durable.md: the copies that wait in the queue, by receiver, updated by id
+  const copies = (await t.boss.findJobs<{ deliveryId: string }>('typeorm-signals', { data: { receiver: 'welcome-mail' }, queued: true })).filter(
+    (job) => job.id !== job.data.deliveryId,
+  );
+  expect(copies).toHaveLength(1);
+  for (const job of copies) await t.boss.update('typeorm-signals', undefined, { id: job.id, retryLimit: 1, retryDelay: 0, retryBackoff: false });
+
+  attempts.length = 0;
+  expect(await drainDurable(t.ds)).toEqual({ ran: 0, failed: 2 }); // 2 attempts again, not the queue's 3
+  expect(attempts).toEqual([1, 2]);
+  expect(await t.jobs('typeorm-signals.dead-letter')).toHaveLength(1);
+});
+
 test('a job whose receiver the worker does not have fails loudly and is retried, never completed unrun', async () => {
   const ran: number[] = [];
   const receiver = async ({ attempt }: { attempt: number }) => void ran.push(attempt);
