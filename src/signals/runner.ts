@@ -65,7 +65,17 @@ export interface Delivery {
   readonly scope?: ScopeState;
   /** Noted with each receiver before it is called. */
   readonly running?: RunningReceiver;
+  /**
+   * Builds the receivers' args (unfrozen) for a payload whose shape the caller knows: it must
+   * give the object argsOf()'s Object.assign would, the same own keys in the same order with the
+   * same values. One object literal is several times faster than Object.assign for a model
+   * signal's ten payload fields and three context fields.
+   */
+  readonly copy?: ArgsCopy;
 }
+
+/** @internal See Delivery.copy. */
+export type ArgsCopy = (payload: any, context: any, signal: DeliveringSignal, sender: Sender) => object;
 
 /** The state of one delivery while its receivers run. */
 interface Run {
@@ -127,6 +137,65 @@ export function deliver(delivery: Delivery): Promise<SendResults<Function>> {
     tracing,
     results: [],
   });
+}
+
+/**
+ * @internal deliver() for a caller that runs many deliveries in a row (the TypeORM bridge's
+ * flush, one per row) and awaits only when it must. Without a scope or the trace, receivers are
+ * called at once, one after another; while they return no thenable they have all run when this
+ * returns undefined: no promise, no microtask. From the first thenable on, the rest runs as
+ * deliver() would (each thenable awaited before the next receiver) and a promise comes back.
+ * The [receiver, result] pairs go to `results` when given. A failure throws (or rejects) as
+ * deliver() would reject; under `robust` it is reported and becomes the result. With a scope or
+ * the trace: deliver() itself.
+ */
+export function deliverNow(delivery: Delivery, results?: SendResults<Function>): Promise<unknown> | undefined {
+  const scope = delivery.scope ?? currentScope();
+  if (scope !== undefined || trace.enabled) {
+    const ran = deliver(delivery);
+    return results === undefined ? ran : ran.then((pairs) => void results.push(...pairs));
+  }
+  const { connections } = delivery;
+  if (connections.length === 0) return undefined;
+  const args = argsOf(delivery);
+  for (let i = 0; i < connections.length; i++) {
+    const c = connections[i];
+    const receiver = deref(c);
+    if (receiver === undefined) {
+      delivery.signal.pruneDead();
+      continue;
+    }
+    if (delivery.running !== undefined) noteRunning(delivery, c);
+    let value: unknown;
+    try {
+      value = receiver(args);
+      // inside the try: a `then` getter may throw too
+      if (isThenable(value)) {
+        const rest: Run = { delivery, connections: connections.slice(i + 1), args, entries: undefined, record: false, tracing: false, results: results ?? [] };
+        return settleThenRun(rest, c, receiver, value);
+      }
+    } catch (thrown) {
+      if (!delivery.robust) throw toError(thrown, delivery.signal.name, receiver);
+      // reported whether or not the caller keeps the results
+      const error = failed(delivery, c, receiver, thrown);
+      results?.push([receiver, error]);
+      continue;
+    }
+    results?.push([receiver, value]);
+  }
+  return undefined;
+}
+
+/** deliverNow() once a receiver returned a thenable: awaits it, then runs the rest. */
+async function settleThenRun(rest: Run, c: Connection, receiver: Function, pending: PromiseLike<unknown>): Promise<unknown> {
+  const { delivery, results } = rest;
+  try {
+    results.push([receiver, await pending]);
+  } catch (thrown) {
+    if (!delivery.robust) throw toError(thrown, delivery.signal.name, receiver);
+    results.push([receiver, failed(delivery, c, receiver, thrown)]);
+  }
+  return rest.connections.length === 0 ? undefined : runAll(rest);
 }
 
 /**
@@ -236,7 +305,8 @@ function failed(delivery: Delivery, c: Connection, receiver: Function, thrown: u
  * Object.assign onto an empty object takes V8's clone fast path; object spread is far slower on
  * Node 20 here.
  */
-function argsOf({ payload, context, signal, sender }: Delivery): object {
+function argsOf({ payload, context, signal, sender, copy }: Delivery): object {
+  if (copy !== undefined) return Object.freeze(copy(payload, context, signal, sender));
   const args = (context === undefined ? Object.assign({}, payload) : Object.assign({}, payload, context)) as Record<string, unknown>;
   args.signal = signal;
   args.sender = sender;

@@ -15,6 +15,8 @@ import { insertKinds } from './insert-kind';
 import { outcomes } from './insert-outcome';
 import type { Changes, EntityId, SavePayload, WriteSource } from './payloads';
 import type { WriteContext } from './phases';
+import type { ArgsCopy } from '../signals/runner';
+import type { Sender } from '../signals/types';
 
 
 /** TypeORM 1.x has runner.dataSource; 0.3 has runner.connection. */
@@ -61,6 +63,58 @@ export function saveFields(
   } as SaveRow;
 }
 
+/**
+ * @internal How the payloads of one fields builder are copied: `args` for a receiver's
+ * arguments (Delivery.copy), `item` for a batch item (the fields, then the context). Both give
+ * what Object.assign would, key for key and in the same order; as one object literal they are
+ * several times faster for a payload of ten fields.
+ */
+export interface PayloadShape {
+  readonly args: ArgsCopy;
+  readonly item: (fields: any, context: WriteContext) => object;
+}
+
+/** The copies of saveFields()'s shape (and insertFields()'s, which builds the same keys in place). */
+const saveShape: PayloadShape = {
+  args: (f: SaveRow, c: WriteContext, signal: unknown, sender: Sender) => ({
+    instance: f.instance,
+    created: f.created,
+    updateFields: f.updateFields,
+    previous: f.previous,
+    changes: f.changes,
+    entityId: f.entityId,
+    source: f.source,
+    partial: f.partial,
+    metadata: f.metadata,
+    data: f.data,
+    manager: c.manager,
+    queryRunner: c.queryRunner,
+    dataSource: c.dataSource,
+    signal,
+    sender,
+  }),
+  item: (f: SaveRow, c: WriteContext) => ({
+    instance: f.instance,
+    created: f.created,
+    updateFields: f.updateFields,
+    previous: f.previous,
+    changes: f.changes,
+    entityId: f.entityId,
+    source: f.source,
+    partial: f.partial,
+    metadata: f.metadata,
+    data: f.data,
+    manager: c.manager,
+    queryRunner: c.queryRunner,
+    dataSource: c.dataSource,
+  }),
+};
+
+/** @internal The shape of a builder's payloads, when it is one whose keys are fixed (see PayloadShape). */
+export function shapeOf(build: Function): PayloadShape | undefined {
+  return build === insertFields || build === updateFields ? saveShape : undefined;
+}
+
 export function insertFields(event: InsertEvent<ObjectLiteral>) {
   const kind = insertKinds.get(event.entity);
   const source: WriteSource = kind === undefined ? 'save' : kind === 'upsert' ? 'upsert' : 'insert';
@@ -68,16 +122,21 @@ export function insertFields(event: InsertEvent<ObjectLiteral>) {
   // (insert-outcome.ts) tells which; elsewhere the truth is unknown.
   const outcome = kind === 'upsert' || kind === 'insertOrIgnore' ? outcomes.get(event.entity) : undefined;
   const known = typeof outcome === 'object' ? outcome : undefined;
-  return saveFields({
+  // saveFields()'s keys in its order, built in place: one object per row of a bulk insert, not two.
+  const fields: SaveRow = {
     instance: event.entity,
     created: kind === 'upsert' || kind === 'insertOrIgnore' ? (known?.created ?? null) : true,
+    updateFields: undefined,
+    previous: undefined,
+    changes: undefined,
     // TypeORM copies orIgnore()'s generated ids by position, onto the wrong rows when some were skipped.
     entityId: known?.entityId ?? (event.entityId as EntityId | undefined) ?? idOf(event.metadata, event.entity),
     source,
     partial: false,
     metadata: event.metadata,
     data: dataOf(event.queryRunner),
-  });
+  } as SaveRow;
+  return fields;
 }
 
 export function updateFields(event: UpdateEvent<ObjectLiteral>) {
@@ -145,5 +204,8 @@ export function loadFields({ entity, event }: { entity: ObjectLiteral; event: Lo
 
 function dataOf(runner: QueryRunner): ObjectLiteral | undefined {
   const data = runner.data as ObjectLiteral | undefined;
-  return data && Object.keys(data).length > 0 ? data : undefined;
+  if (!data) return undefined;
+  // An own enumerable key, without the array Object.keys() would build for every row.
+  for (const key in data) if (Object.prototype.hasOwnProperty.call(data, key)) return data;
+  return undefined;
 }

@@ -24,21 +24,28 @@ const INSERT_KIND = Symbol.for('typeorm-signals.insert-kind');
 export function patchInsertKinds(proto: Proto): void {
   if (proto[INSERT_KIND]) return;
   const original = proto.execute;
-  proto.execute = async function execute(this: Builder, ...args: unknown[]) {
+  proto.execute = function execute(this: Builder, ...args: unknown[]) {
     const map = this.expressionMap;
     const values = map.callListeners ? map.valuesSet : undefined;
+    // Not async: a statement without value objects gets TypeORM's own promise back.
     if (values === undefined || values === null) return original.apply(this, args);
-    const list = (Array.isArray(values) ? values : [values]) as object[];
-    const kind: InsertKind = map.onUpdate || map.onConflict ? 'upsert' : map.onIgnore ? 'insertOrIgnore' : 'insert';
-    for (const value of list) insertKinds.set(value, kind);
-    try {
-      if (kind !== 'insert' && list.length > 0 && wantsOutcome(this)) return await executeWatched(this, original, args, list);
-      return await original.apply(this, args);
-    } finally {
-      for (const value of list) insertKinds.delete(value);
-    }
+    return executeMarked(this, original, args, values);
   };
   proto[INSERT_KIND] = true;
+}
+
+/** Runs the statement with its value objects marked with the kind of insert. */
+async function executeMarked(builder: Builder, original: Execute, args: unknown[], values: unknown): Promise<unknown> {
+  const map = builder.expressionMap;
+  const list = (Array.isArray(values) ? values : [values]) as object[];
+  const kind: InsertKind = map.onUpdate || map.onConflict ? 'upsert' : map.onIgnore ? 'insertOrIgnore' : 'insert';
+  for (const value of list) insertKinds.set(value, kind);
+  try {
+    if (kind !== 'insert' && list.length > 0 && wantsOutcome(builder)) return await executeWatched(builder, original, args, list);
+    return await original.apply(builder, args);
+  } finally {
+    for (const value of list) insertKinds.delete(value);
+  }
 }
 
 /** The builder members the outcome watch uses (protected in TypeORM's typings). */

@@ -44,17 +44,18 @@ export function newWatch(runner: QueryRunner): Watch | undefined {
   return { runner, dataSource: dataSourceOf(runner), active: false, signal: undefined, sender: undefined, connection: undefined };
 }
 
-/** @internal Runs the transaction phase with the watch active. */
-export async function watched<T>(watch: Watch | undefined, fn: () => Promise<T>): Promise<T> {
-  if (watch === undefined) return fn();
+/** @internal The transaction phase starts: the watch (if any) is active until endWatch(). */
+export function startWatch(watch: Watch | undefined): void {
+  if (watch === undefined) return;
   watch.active = true;
   active++;
-  try {
-    return await fn();
-  } finally {
-    watch.active = false;
-    active--;
-  }
+}
+
+/** @internal The transaction phase is over (in a finally: it may have failed). */
+export function endWatch(watch: Watch | undefined): void {
+  if (watch === undefined) return;
+  watch.active = false;
+  active--;
 }
 
 /** Receivers warned about already: once per receiver. */

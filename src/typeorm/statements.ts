@@ -68,26 +68,36 @@ function needsOwnTransaction(map: ExpressionMap): boolean {
 
 const OWN_TRANSACTION = Symbol.for('typeorm-signals.own-transaction');
 
+/** Runs the statement with TypeORM's `useTransaction`: TypeORM starts one only when its runner is not in a transaction already. */
+async function inOwnTransaction(builder: unknown, map: ExpressionMap, original: Execute, args: unknown[]): Promise<unknown> {
+  map.useTransaction = true;
+  try {
+    return await original.apply(builder, args);
+  } finally {
+    map.useTransaction = false;
+  }
+}
+
 function patchOwnTransaction(proto: Proto): void {
   if (proto[OWN_TRANSACTION]) return;
   const original = proto.execute;
-  proto.execute = async function execute(this: { expressionMap: ExpressionMap; connection: DataSource }, ...args: unknown[]) {
-    const map = this.expressionMap;
-    // Not only callListeners ones: save() runs its statements with listeners off and broadcasts itself.
-    if (trace.enabled && map.mainAlias?.hasMetadata) {
-      const signals = signalsOf[map.queryType];
-      if (signals !== undefined) traceMissingSubscriber(this.connection, senderOf(map.mainAlias.metadata), signals);
-    }
-    // A criteria write something listens to names its rows, in a transaction it manages itself.
-    const kind = map.queryType === 'insert' ? undefined : namedKind(this as unknown as CriteriaBuilder);
-    if (kind !== undefined) return executeNamed(this as unknown as CriteriaBuilder, kind, original, args);
-    if (!needsOwnTransaction(map)) return original.apply(this, args);
-    // TypeORM starts one only when its runner is not in a transaction already.
-    map.useTransaction = true;
+  // Not async: a statement that needs none of this gets TypeORM's own promise back, without a
+  // promise and three microtasks more per statement; a throw still comes back as a rejection.
+  proto.execute = function execute(this: { expressionMap: ExpressionMap; connection: DataSource }, ...args: unknown[]) {
     try {
-      return await original.apply(this, args);
-    } finally {
-      map.useTransaction = false;
+      const map = this.expressionMap;
+      // Not only callListeners ones: save() runs its statements with listeners off and broadcasts itself.
+      if (trace.enabled && map.mainAlias?.hasMetadata) {
+        const signals = signalsOf[map.queryType];
+        if (signals !== undefined) traceMissingSubscriber(this.connection, senderOf(map.mainAlias.metadata), signals);
+      }
+      // A criteria write something listens to names its rows, in a transaction it manages itself.
+      const kind = map.queryType === 'insert' ? undefined : namedKind(this as unknown as CriteriaBuilder);
+      if (kind !== undefined) return executeNamed(this as unknown as CriteriaBuilder, kind, original, args);
+      if (!needsOwnTransaction(map)) return original.apply(this, args);
+      return inOwnTransaction(this, map, original, args);
+    } catch (error) {
+      return Promise.reject(error);
     }
   };
   proto[OWN_TRANSACTION] = true;

@@ -30,6 +30,7 @@ import {
   loadFields,
   recoveredFields,
   removedFields,
+  shapeOf,
   softRemovedFields,
   updateFields,
 } from './events';
@@ -255,7 +256,7 @@ export class SignalsSubscriber implements EntitySubscriberInterface<ObjectLitera
     }
     if (!this.isActiveFor(runner)) return undefined;
     learnEntityNames(dataSourceOf(runner));
-    return enqueueFromHook(runner, { signal, sender, build, source });
+    return enqueueFromHook(runner, { signal, sender, build, source, shape: shapeOf(build) });
   }
 
   private junction(runner: QueryRunner, metadata: import('typeorm').EntityMetadata, action: 'add' | 'remove', key: ObjectLiteral | undefined) {

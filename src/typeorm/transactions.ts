@@ -80,14 +80,14 @@ export function transactionCommitting(runner: QueryRunner): void {
  * a doomed transaction (COMMIT after a failed statement on PostgreSQL) was in truth rolled
  * back, so its rollback work runs instead.
  */
-export async function transactionCommitted(runner: QueryRunner): Promise<void> {
-  if (runner.isTransactionActive) return; // a savepoint release: handled before the commit
+export function transactionCommitted(runner: QueryRunner): Promise<void> | undefined {
+  if (runner.isTransactionActive) return undefined; // a savepoint release: handled before the commit
   const state = states.get(runner);
-  if (!state) return;
+  if (!state) return undefined;
   states.delete(runner);
   const doomed = state.frames.some((f) => f.doomed);
   if (doomed && trace.enabled) trace.note('COMMIT followed a failed statement: the server rolled back; commit receivers dropped');
-  await runAll(state.frames.flatMap((f) => (doomed ? f.rollback : f.commit)));
+  return runAll(state.frames.flatMap((f) => (doomed ? f.rollback : f.commit)));
 }
 
 /**
@@ -143,8 +143,15 @@ export function queryFailed(runner: QueryRunner, error: unknown): void {
   }
 }
 
-/** Runs tasks one after another; each task reports its own failures and never rejects. */
-async function runAll(tasks: Task[]): Promise<void> {
+/**
+ * Runs tasks one after another; each task reports its own failures and never rejects. No
+ * tasks, no promise: TypeORM then awaits nothing for a transaction that queued no work.
+ */
+function runAll(tasks: Task[]): Promise<void> | undefined {
+  return tasks.length === 0 ? undefined : runTasks(tasks);
+}
+
+async function runTasks(tasks: Task[]): Promise<void> {
   for (const task of tasks) await task();
 }
 
