@@ -49,6 +49,8 @@ export { SignalsSubscriber, installSignals } from './typeorm/subscriber';
 export type { InstallSignalsOptions } from './typeorm/subscriber';
 export { startSignalsWorker } from './typeorm/durable/worker';
 export type { SignalsWorker, SignalsWorkerOptions } from './typeorm/durable/worker';
+export { redriveDurable } from './typeorm/durable/redrive';
+export type { RedriveDurableOptions, RedriveDurableResult } from './typeorm/durable/redrive';
 export { durableSchemaSql, durableMigrationSource } from './typeorm/durable/schema';
 export type { DurableSchemaOptions, DurableSchemaSql, PgBossPlans } from './typeorm/durable/schema';
 export type { DurableConnectOptions, RetryPolicy } from './typeorm/durable/options';

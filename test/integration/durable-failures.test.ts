@@ -5,7 +5,7 @@
  * the worker does not have fails and is retried: it is never completed unrun.
  */
 import 'reflect-metadata';
-import { configureSignals, postSave, type FailureReport } from '../../src';
+import { configureSignals, postSave, redriveDurable, type FailureReport } from '../../src';
 import { drainDurable } from '../../src/testing';
 import { User, UserProfile } from '../../src/example/entities';
 import { openDurableTest, type DurableTest } from '../helpers/durable';
@@ -161,32 +161,53 @@ test('dead-lettered jobs: findJobs() lists them, previewRedrive()/redrive() move
   expect(states).toEqual(['completed', 'completed', 'failed', 'failed']); // the originals stay failed; the redriven copies completed
 });
 
-test("redriven copies get the queue's retry settings; updated while they wait (docs/durable.md), they get the receiver's again", async () => {
-  const attempts: number[] = [];
-  t.listen(
-    postSave.connect(
-      async ({ attempt }) => {
-        attempts.push(attempt);
-        throw new Error('still broken');
-      },
-      { sender: User, phase: 'durable', dispatchUid: 'welcome-mail', retry: { limit: 1, delay: 0, backoff: false } },
-    ),
-  );
+test("redriveDurable() moves the dead-lettered jobs back with their receiver's retry policy, not the queue's", async () => {
+  const attempts: Record<string, number[]> = { 'welcome-mail': [], 'crm-sync': [] };
+  const offs: Array<() => boolean> = [];
+  for (const receiver of ['welcome-mail', 'crm-sync']) {
+    offs.push(
+      postSave.connect(
+        async ({ attempt }) => {
+          attempts[receiver].push(attempt);
+          throw new Error('still broken');
+        },
+        { sender: User, phase: 'durable', dispatchUid: receiver, retry: { limit: 1, delay: 0, backoff: false } },
+      ),
+    );
+  }
+  offs.forEach((off) => t.listen(off));
   await t.ds.getRepository(User).save({ email: 'ada@example.com' });
-  expect(await drainDurable(t.ds)).toEqual({ ran: 0, failed: 2 }); // the receiver's policy: 2 attempts
-  expect(await t.boss.redrive('typeorm-signals.dead-letter')).toBe(1);
+  expect(await drainDurable(t.ds)).toEqual({ ran: 0, failed: 4 }); // the receivers' policy: 2 attempts each
+  expect(await t.jobs('typeorm-signals.dead-letter')).toHaveLength(2);
 
-  // the recipe of docs/durable.md: the copies that wait in the queue, by receiver, updated by id
-  const copies = (await t.boss.findJobs<{ deliveryId: string }>('typeorm-signals', { data: { receiver: 'welcome-mail' }, queued: true })).filter(
-    (job) => job.id !== job.data.deliveryId,
-  );
-  expect(copies).toHaveLength(1);
-  for (const job of copies) await t.boss.update('typeorm-signals', undefined, { id: job.id, retryLimit: 1, retryDelay: 0, retryBackoff: false });
-
-  attempts.length = 0;
+  // one receiver's jobs only; the copy gets retry: { limit: 1, delay: 0, backoff: false } again
+  expect(await redriveDurable(t.ds, { receiver: 'welcome-mail' })).toEqual({ moved: 1, withReceiverPolicy: 1, withQueuePolicy: 0 });
+  const [copy] = (await t.jobs()).filter((j) => j.state === 'created');
+  expect(copy).toMatchObject({ retryLimit: 1, retryCount: 0 });
+  expect(copy.data.receiver).toBe('welcome-mail');
+  expect(copy.id).not.toBe(copy.data.deliveryId);
+  attempts['welcome-mail'].length = 0;
   expect(await drainDurable(t.ds)).toEqual({ ran: 0, failed: 2 }); // 2 attempts again, not the queue's 3
-  expect(attempts).toEqual([1, 2]);
-  expect(await t.jobs('typeorm-signals.dead-letter')).toHaveLength(1);
+  expect(attempts['welcome-mail']).toEqual([1, 2]);
+  expect((await t.jobs('typeorm-signals.dead-letter')).map((j) => j.data.receiver).sort()).toEqual(['crm-sync', 'welcome-mail']);
+
+  // a copy whose receiver is not connected here keeps the queue's settings, and says so
+  for (const off of offs) off();
+  expect(await redriveDurable(t.ds)).toEqual({ moved: 2, withReceiverPolicy: 0, withQueuePolicy: 2 });
+  expect((await t.jobs()).filter((j) => j.state === 'created').map((j) => j.retryLimit)).toEqual([2, 2]);
+  expect(await redriveDurable(t.ds)).toEqual({ moved: 0, withReceiverPolicy: 0, withQueuePolicy: 0 });
+});
+
+test('redriveDurable() refuses a DataSource without a queue and bad options', async () => {
+  t.unbind();
+  try {
+    await expect(redriveDurable(t.ds)).rejects.toThrow(/redriveDurable\(\): DataSource .* has no durable queue; call installSignals/);
+  } finally {
+    t.bind();
+  }
+  await expect(redriveDurable(t.ds, { receivers: 'x' } as never)).rejects.toThrow('redriveDurable(): unknown option "receivers" (known: receiver, limit)');
+  await expect(redriveDurable(t.ds, { limit: 0 })).rejects.toThrow('redriveDurable(): "limit" must be a whole number > 0, got 0');
+  await expect(redriveDurable(t.ds, { receiver: '' })).rejects.toThrow('redriveDurable(): "receiver" must be a dispatchUid');
 });
 
 test('a job whose receiver the worker does not have fails loudly and is retried, never completed unrun', async () => {

@@ -48,7 +48,8 @@ export interface BatchOutcome {
   failed: number;
 }
 
-interface Resolved {
+/** @internal A job's receiver as connected in this process. */
+export interface Resolved {
   signal: ModelSignal<Family, Timing>;
   sender: Sender;
   connection: Connection;
@@ -59,8 +60,8 @@ function signalNamed(name: unknown): ModelSignal<Family, Timing> | undefined {
   return allModelSignals.find((s) => s.name === name);
 }
 
-/** The receiver a job names, as connected in this process; a SignalsError when there is none. */
-function resolve(dataSource: DataSource, data: JobData): Resolved {
+/** @internal The receiver a job names, as connected in this process; a SignalsError when there is none. */
+export function resolve(dataSource: DataSource, data: JobData): Resolved {
   if (typeof data !== 'object' || data === null || typeof data.receiver !== 'string' || typeof data.signal !== 'string') {
     throw new SignalsError('durable job: its data is not a typeorm-signals job (no signal and receiver); was it sent to this queue by other code?');
   }
