@@ -245,8 +245,9 @@ async function latency(ds: DataSource, url: string, pollInterval: number, listen
       medianMs: r2(median(delays)),
       p99Ms: r2(p99),
       maxMs: r2(delays[delays.length - 1]),
-      target: 'median <= 5, p99 <= 20',
-      met: delays.length === LATENCY_JOBS && median(delays) <= 5 && p99 <= 20,
+      // The target is for the LISTEN wake-up; the polling variant is what it is measured against.
+      target: listen ? 'median <= 5, p99 <= 20' : 'none (the polling LISTEN replaces)',
+      met: listen ? delays.length === LATENCY_JOBS && median(delays) <= 5 && p99 <= 20 : undefined,
     };
     process.stderr.write(`  k ${listen ? 'LISTEN, ' : ''}pollInterval ${pollInterval} s: median ${result.medianMs} ms, p99 ${result.p99Ms} ms, ${delays.length}/${LATENCY_JOBS} delivered\n`);
     return result;
@@ -380,7 +381,7 @@ function print(r: { machine: Record<string, unknown>; h?: Row; i?: Row; j: Array
     console.log(`(j) drain of ${fmt(d.jobs)} jobs, one worker process, concurrency ${d.concurrency}, batchSize ${d.batchSize}: ${fmt(d.callsPerSecond)} calls/s (${d.perRound.map(fmt).join(', ')}), ${d.cpuPerJobUs} us CPU per job; target ${d.target}: ${d.met ? 'met' : 'MISSED'}`);
   }
   for (const l of r.k) {
-    console.log(`(k) COMMIT -> receiver start, ${l.listenNotify ? 'LISTEN/NOTIFY, ' : 'no LISTEN, '}polling every ${l.pollInterval} s: median ${l.medianMs} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.delivered}/${l.jobs}; target ${l.target}: ${l.met ? 'met' : 'MISSED'}`);
+    console.log(`(k) COMMIT -> receiver start, ${l.listenNotify ? 'LISTEN/NOTIFY, ' : 'no LISTEN, '}polling every ${l.pollInterval} s: median ${l.medianMs} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.delivered}/${l.jobs}; ${l.met === undefined ? 'the polling LISTEN replaces' : `target ${l.target}: ${l.met ? 'met' : 'MISSED'}`}`);
   }
   console.log('');
 }
