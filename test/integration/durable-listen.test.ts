@@ -163,3 +163,57 @@ test('a queue created without notify: onError says so and the worker polls', asy
     await t.ds.query(`UPDATE pgboss.queue SET notify = true WHERE name = 'typeorm-signals'`);
   }
 });
+
+/** Counts the worker's claims (pg-boss fetch() calls, the real ones run) from now on. */
+function countFetches(): { calls: number; restore(): void } {
+  const counter = { calls: 0, restore: () => spy.mockRestore() };
+  const real = t.boss.fetch.bind(t.boss);
+  const spy = jest.spyOn(t.boss, 'fetch').mockImplementation((...args: Parameters<typeof t.boss.fetch>) => {
+    counter.calls++;
+    return real(...args);
+  });
+  return counter;
+}
+
+test('with concurrency 3, one notification wakes one loop: one claim for one write, not three', async () => {
+  const ran = recordRuns();
+  const fetches = countFetches();
+  try {
+    worker = await startSignalsWorker(t.ds, { boss: t.boss, pollInterval: SLOW_POLL, concurrency: 3 });
+    await until('the three loops to claim once and sleep', () => fetches.calls === 3);
+    await t.ds.query('SELECT 1'); // their (empty) claims' transactions end
+    fetches.calls = 0;
+    const ada = await t.ds.getRepository(User).save({ email: 'ada@example.com' });
+    await until("ada's job", async () => (await t.jobs()).some((j) => j.state === 'completed'));
+    expect(ran).toEqual([ada.id]);
+    expect(fetches.calls).toBe(1);
+  } finally {
+    fetches.restore();
+  }
+});
+
+test('a loop that claims a full batch wakes the next, so a backlog gets every loop', async () => {
+  // Each receiver waits (up to 5 s) for a second one to run at the same time: only the second
+  // loop can provide it, and it sleeps its 30 s unless the first loop's full claim wakes it.
+  let active = 0;
+  let most = 0;
+  const ran: unknown[] = [];
+  t.listen(
+    postSave.connect(
+      async ({ entityId }) => {
+        active++;
+        most = Math.max(most, active);
+        for (let i = 0; i < 250 && active < 2 && most < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        ran.push(entityId);
+        active--;
+      },
+      { sender: User, phase: 'durable', dispatchUid: 'listen-backlog' },
+    ),
+  );
+  worker = await startSignalsWorker(t.ds, { boss: t.boss, pollInterval: SLOW_POLL, concurrency: 2, batchSize: 2 });
+  await t.ds.query('SELECT 1');
+  const users = await t.ds.getRepository(User).save(['a', 'b', 'c', 'd'].map((name) => ({ email: `${name}@example.com` })));
+  await until('the four jobs', () => ran.length === 4);
+  expect(most).toBe(2);
+  expect([...ran].sort()).toEqual(users.map((u) => u.id).sort());
+}, 30_000);

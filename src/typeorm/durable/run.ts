@@ -236,9 +236,10 @@ async function runTogether(batch: Batch, entries: Entry[]): Promise<void> {
 
 /**
  * Claims up to `batchSize` jobs and runs them in one transaction on `dataSource`; see the
- * module comment. Rejects only when the database does (the claims are then rolled back).
+ * module comment. `onClaimed` hears how many jobs the claim got, before they run. Rejects only
+ * when the database does (the claims are then rolled back).
  */
-export async function runBatch(dataSource: DataSource, binding: Binding, batchSize: number): Promise<BatchOutcome> {
+export async function runBatch(dataSource: DataSource, binding: Binding, batchSize: number, onClaimed?: (count: number) => void): Promise<BatchOutcome> {
   const { boss, queue } = binding;
   const runner: QueryRunner = dataSource.createQueryRunner();
   try {
@@ -247,6 +248,7 @@ export async function runBatch(dataSource: DataSource, binding: Binding, batchSi
     const db = runnerDb(runner);
     const jobs = await boss.fetch(queue, { batchSize, db });
     if (jobs.length > 0 && trace.enabled) trace.note(`durable: claimed ${jobs.length} job(s) from "${queue}"`);
+    onClaimed?.(jobs.length);
     const batch: Batch = { dataSource, binding, runner, db, completed: [], failed: 0 };
     const entries: Entry[] = [];
     const resolvedBy = new Map<string, Resolved>();

@@ -113,9 +113,15 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
   /** Notifications so far: a loop whose batch began before the latest one fetches again at once. */
   let wakes = 0;
   const sleepers = new Set<() => void>();
-  const wakeAll = () => {
+  // One sleeping loop per notification (a write's jobs are one NOTIFY): waking every loop sent
+  // concurrency - 1 fetches that came back empty. A loop that claims a full batch wakes the next
+  // at once, so a backlog still gets every loop.
+  const wakeOne = () => {
+    for (const wake of sleepers) return wake();
+  };
+  const onNotification = () => {
     wakes++;
-    for (const wake of [...sleepers]) wake();
+    wakeOne();
   };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -132,7 +138,8 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
     while (!stopping) {
       const seen = wakes;
       try {
-        const { fetched } = await runBatch(dataSource, binding, batchSize);
+        // a full claim: there may be more waiting, so another loop fetches while this one runs
+        const { fetched } = await runBatch(dataSource, binding, batchSize, (claimed) => claimed === batchSize && wakeOne());
         // a job that committed during this batch may not have been visible to its fetch
         if (fetched < batchSize && !stopping && wakes === seen) await sleep(pollMs);
       } catch (error) {
@@ -144,7 +151,7 @@ export async function startSignalsWorker(dataSource: DataSource, options: Signal
   let listener: JobListener | undefined;
   if (options.listen !== false) {
     await checkNotify(boss, binding.queue, onError).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
-    listener = await listenForJobs(boss, binding.queue, wakeAll, onError);
+    listener = await listenForJobs(boss, binding.queue, onNotification, onError);
   }
   if (trace.enabled) trace.note(`durable worker started on "${binding.queue}": concurrency ${concurrency}, batchSize ${batchSize}, ${listener ? 'listening' : 'polling only'}`);
   const loops = Array.from({ length: concurrency }, () => loop());
