@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { SignalsError } from '../signals/errors';
-import { bindingOf, describeDataSource } from '../typeorm/durable/binding';
+import { requireBinding } from '../typeorm/durable/binding';
 import { runBatch } from '../typeorm/durable/run';
 import { positiveOption } from '../typeorm/durable/worker';
 
@@ -34,13 +34,7 @@ const MAX_BATCHES = 1000;
  * expect(await drainDurable(dataSource)).toEqual({ ran: 1, failed: 0 });
  */
 export async function drainDurable(dataSource: DataSource, options: { batchSize?: number } = {}): Promise<DrainResult> {
-  const binding = dataSource && typeof dataSource === 'object' ? bindingOf(dataSource) : undefined;
-  if (!binding) {
-    throw new SignalsError(
-      `drainDurable(): ${dataSource && typeof dataSource === 'object' && 'options' in dataSource ? describeDataSource(dataSource) : 'this DataSource'} ` +
-        'has no durable queue; call installSignals(dataSource, { durable: boss }) in the test set-up',
-    );
-  }
+  const binding = requireBinding(dataSource, 'drainDurable()', 'in the test set-up');
   if (typeof options !== 'object' || options === null) throw new TypeError('drainDurable(): options must be an object { batchSize? }');
   for (const key of Object.keys(options)) {
     if (key !== 'batchSize') throw new TypeError(`drainDurable(): unknown option "${key}" (known: batchSize)`);

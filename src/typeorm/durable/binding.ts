@@ -88,6 +88,17 @@ export function bindingOf(dataSource: DataSource): Binding | undefined {
   return bindings.get(dataSource);
 }
 
+/**
+ * @internal The durable queue bound to `dataSource`; a SignalsError naming `where` and the
+ * DataSource when there is none (`then`: what to do about it).
+ */
+export function requireBinding(dataSource: DataSource, where: string, then: string): Binding {
+  const binding = dataSource && typeof dataSource === 'object' ? bindings.get(dataSource) : undefined;
+  if (binding) return binding;
+  const name = dataSource && typeof dataSource === 'object' && 'options' in dataSource ? describeDataSource(dataSource) : 'this DataSource';
+  throw new SignalsError(`${where}: ${name} has no durable queue; call installSignals(dataSource, { durable: boss }) ${then}`);
+}
+
 const QUEUE_METHODS = ['insert', 'fetch', 'complete', 'fail', 'getQueue', 'createQueue'] as const;
 
 /** @internal Checks that `value` looks like a started PgBoss; TypeError otherwise. */

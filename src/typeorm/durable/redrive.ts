@@ -1,7 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { SignalsError } from '../../signals/errors';
 import { phaseOf } from '../phases';
-import { bindingOf, describeDataSource, runnerDb, type DurableDb } from './binding';
+import { requireBinding, runnerDb, type DurableDb } from './binding';
 import type { JobData } from './enqueue';
 import { resolve } from './run';
 
@@ -65,13 +64,7 @@ const optionKeys = new Set(['receiver', 'limit']);
  * const { moved } = await redriveDurable(dataSource, { receiver: 'welcome-mail' });
  */
 export async function redriveDurable(dataSource: DataSource, options: RedriveDurableOptions = {}): Promise<RedriveDurableResult> {
-  const binding = dataSource && typeof dataSource === 'object' ? bindingOf(dataSource) : undefined;
-  if (!binding) {
-    throw new SignalsError(
-      `redriveDurable(): ${dataSource && typeof dataSource === 'object' && 'options' in dataSource ? describeDataSource(dataSource) : 'this DataSource'} ` +
-        'has no durable queue; call installSignals(dataSource, { durable: boss }) first',
-    );
-  }
+  const binding = requireBinding(dataSource, 'redriveDurable()', 'first');
   if (typeof options !== 'object' || options === null) throw new TypeError('redriveDurable(): options must be an object { receiver?, limit? }');
   for (const key of Object.keys(options)) {
     if (!optionKeys.has(key)) throw new TypeError(`redriveDurable(): unknown option "${key}" (known: receiver, limit)`);
