@@ -34,6 +34,18 @@ async function saveUsers(n: number): Promise<number[]> {
   return users.map((u) => u.id);
 }
 
+/** A durable receiver that gives each saved user a profile nicknamed 'welcome'. */
+function connectCreateProfile(): void {
+  t.listen(
+    postSave.connect(
+      async function createProfile({ entityId, manager }) {
+        await manager.insert(UserProfile, { userId: entityId as number, nickname: 'welcome' });
+      },
+      { sender: User, phase: 'durable', dispatchUid: 'create-profile' },
+    ),
+  );
+}
+
 async function profiles(): Promise<Record<number, string | null>> {
   const rows = await t.ds.getRepository(UserProfile).find({ select: { userId: true, nickname: true } });
   return Object.fromEntries(rows.map((r) => [r.userId, r.nickname]));
@@ -82,14 +94,7 @@ test('job 3 of 5 throws: its writes are undone, the 4 others commit with their c
 });
 
 test('a batch whose receivers all return costs one savepoint: the writes and the completions commit together', async () => {
-  t.listen(
-    postSave.connect(
-      async function createProfile({ entityId, manager }) {
-        await manager.insert(UserProfile, { userId: entityId as number, nickname: 'welcome' });
-      },
-      { sender: User, phase: 'durable', dispatchUid: 'create-profile' },
-    ),
-  );
+  connectCreateProfile();
   const ids = await saveUsers(4);
   const savepoints: string[] = [];
   const runner = t.ds.createQueryRunner();
@@ -183,14 +188,7 @@ test.each([
 );
 
 test('a job whose receiver is not connected fails beside a batch that runs', async () => {
-  t.listen(
-    postSave.connect(
-      async function createProfile({ entityId, manager }) {
-        await manager.insert(UserProfile, { userId: entityId as number, nickname: 'welcome' });
-      },
-      { sender: User, phase: 'durable', dispatchUid: 'create-profile' },
-    ),
-  );
+  connectCreateProfile();
   const off = postSave.connect(() => undefined, { sender: User, phase: 'durable', dispatchUid: 'gone-in-the-worker', retry: { limit: 0 } });
   const ids = await saveUsers(2);
   off();

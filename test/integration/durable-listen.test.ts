@@ -9,6 +9,7 @@ import { postSave, startSignalsWorker, type SignalsWorker } from '../../src';
 import { notifyChannel } from '../../src/typeorm/durable/listener';
 import { User } from '../../src/example/entities';
 import { openDurableTest, type DurableTest } from '../helpers/durable';
+import { until } from '../helpers/until';
 
 interface ListenClient {
   connect(): Promise<void>;
@@ -19,7 +20,7 @@ interface ListenClient {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pg = require('pg') as { Client: new (config: { connectionString: string }) => ListenClient };
 
-const SLOW_POLL = 30; // seconds: far beyond every wait below
+const SLOW_POLL = 30; // seconds: far beyond every wait below (until() gives up after 10 s)
 
 let t: DurableTest;
 let worker: SignalsWorker | undefined;
@@ -34,15 +35,6 @@ afterEach(async () => {
   worker = undefined;
   await t.reset();
 });
-
-/** Waits until `done()` holds; fails after 10 s (a third of the poll interval) instead of hanging. */
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Connects a durable receiver that notes each entity id it runs for. */
 function recordRuns(): unknown[] {

@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { postSave, startSignalsWorker, type SignalsWorker } from '../../src';
 import { User, UserProfile } from '../../src/example/entities';
 import { openDurableTest, type DurableTest } from '../helpers/durable';
+import { until as waitUntil } from '../helpers/until';
 
 let t: DurableTest;
 let worker: SignalsWorker | undefined;
@@ -22,14 +23,8 @@ afterEach(async () => {
   await t.reset();
 });
 
-/** Waits until `done()` holds (the worker runs on its own schedule); fails after 15 s instead of hanging. */
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 750; i++) {
-    if (await done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** The worker runs on its own schedule: waits up to 15 s for `done()`. */
+const until = (what: string, done: () => boolean | Promise<boolean>) => waitUntil(what, done, 15);
 
 /** A promise and its resolve function. */
 function gate(): { opened: Promise<void>; open: () => void } {
